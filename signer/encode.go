@@ -1,0 +1,83 @@
+package signer
+
+const upperHex = "0123456789ABCDEF"
+const lowerHex = "0123456789abcdef"
+
+// unreserved reports the RFC 3986 unreserved characters, the only bytes that
+// SigV4 leaves unencoded in a canonical URI or query.
+var unreserved = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['-'], t['.'], t['_'], t['~'] = true, true, true, true
+	return t
+}()
+
+// appendEscaped appends s with every byte that is not unreserved written as
+// %XX (upper-case hex). With keepSlash, '/' is kept as is.
+func appendEscaped(dst []byte, s string, keepSlash bool) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved[c] || (keepSlash && c == '/') {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		start = i + 1
+	}
+	return append(dst, s[start:]...)
+}
+
+// needsEscape reports whether appendEscaped would change s.
+func needsEscape(s string, keepSlash bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !unreserved[c] && !(keepSlash && c == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// appendUnescaped appends s percent-decoded. A '%' that is not followed by
+// two hex digits stands for itself. With plusIsSpace, '+' decodes to ' '
+// (HTML form encoding, as url.Values writes it and OpenSearch reads it).
+func appendUnescaped(dst []byte, s string, plusIsSpace bool) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s):
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if ok1 && ok2 {
+				dst = append(dst, hi<<4|lo)
+				i += 2
+				continue
+			}
+			dst = append(dst, c)
+		case c == '+' && plusIsSpace:
+			dst = append(dst, ' ')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}

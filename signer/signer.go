@@ -1,0 +1,440 @@
+package signer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+const (
+	algorithm   = "AWS4-HMAC-SHA256"
+	amzDateFmt  = "20060102T150405Z"
+	scopeSuffix = "aws4_request"
+)
+
+// Options configure a [Signer]. The zero value signs for Amazon OpenSearch
+// Service and any other AWS HTTP API with the rules in the package
+// documentation.
+type Options struct {
+	// SignedHeaders names headers to sign in addition to the default set
+	// (host, x-amz-date, x-amz-content-sha256, x-amz-security-token,
+	// content-type and every other x-amz-* header present). A named header
+	// is signed when the request has it. Names are case-insensitive. Headers
+	// that proxies or Go's transport change (authorization, content-length,
+	// user-agent, accept-encoding, connection, transfer-encoding, expect,
+	// x-forwarded-*, x-amzn-trace-id) cannot be named: New rejects them.
+	SignedHeaders []string
+
+	// Host, when not empty, is signed as the host and sent as the request's
+	// Host header instead of the URL's host: for SSH tunnels and port
+	// forwarding, where the URL names a local address but AWS sees the
+	// domain's host name. A default port (":443", ":80") is dropped.
+	Host string
+
+	// Trace, when not nil, is called after each successful signing with what
+	// was signed, for debugging. It must be safe for concurrent use when the
+	// Signer is used concurrently. It is never given the secret key, the
+	// session token or the signature.
+	Trace func(Trace)
+}
+
+// Trace describes one signing, for debugging. It holds no secret: the
+// session token is replaced by "<redacted>" in CanonicalRequest, and
+// neither the secret key nor the signature appears.
+type Trace struct {
+	// CanonicalRequest is the canonical request that was hashed, with the
+	// session token's value replaced by "<redacted>".
+	CanonicalRequest string
+	// StringToSign is the string that was signed.
+	StringToSign string
+	// CredentialScope is date/region/service/aws4_request.
+	CredentialScope string
+	// SignedHeaders is the semicolon-separated list of signed header names.
+	SignedHeaders string
+	// AccessKeyID is the access key id with all but its last four characters
+	// replaced by '*'.
+	AccessKeyID string
+	// Source is the credentials' Source, naming the provider they came from.
+	Source string
+	// Expires is when the credentials expire; zero when they do not.
+	Expires time.Time
+}
+
+// Signer signs HTTP requests with AWS Signature Version 4. It caches derived
+// signing keys and is safe for concurrent use. Create one with [New] and
+// reuse it.
+type Signer struct {
+	host  string
+	extra map[string]bool
+	trace func(Trace)
+	keys  keyCache
+
+	// Conformance-test policies, unexported: the official test suite signs
+	// every header present and adds no payload header, which DESIGN.md's
+	// rules 3 and 5 deliberately do not do for real requests.
+	signAllHeaders    bool
+	omitPayloadHeader bool
+	s3Paths           bool // S3 path rules whatever the service name
+}
+
+// New returns a Signer configured by the option functions, which are applied
+// in order to a zero [Options]. It returns an [*Error] of kind [ErrOption]
+// when an option is invalid. New does no I/O.
+func New(optFns ...func(*Options)) (*Signer, error) {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	s := &Signer{trace: o.Trace}
+	for _, name := range o.SignedHeaders {
+		l := strings.ToLower(strings.TrimSpace(name))
+		if l == "" || strings.ContainsAny(l, " \t\r\n:") {
+			return nil, newError(ErrOption, "SignedHeaders holds "+quote(name)+", which is not a header name", nil)
+		}
+		if isNeverSigned(l) {
+			return nil, newError(ErrOption, "SignedHeaders names "+quote(l)+", which proxies or Go's transport change in flight or which is signed anyway; remove it from SignedHeaders", nil)
+		}
+		if s.extra == nil {
+			s.extra = make(map[string]bool)
+		}
+		s.extra[l] = true
+	}
+	if o.Host != "" {
+		if strings.ContainsAny(o.Host, " \t\r\n/") {
+			return nil, newError(ErrOption, "Host "+quote(o.Host)+" is not a host name (want \"name\" or \"name:port\")", nil)
+		}
+		s.host = o.Host
+	}
+	return s, nil
+}
+
+// scratch holds the per-signing buffers, pooled so that steady-state
+// signing allocates only what it hands to the request.
+type scratch struct {
+	creq    []byte
+	sts     []byte
+	headers []signedHeader
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{creq: make([]byte, 0, 1024), sts: make([]byte, 0, 256), headers: make([]signedHeader, 0, 8)}
+}}
+
+// Sign signs req in place for the given region and service at time t, using
+// creds. It sets X-Amz-Date, X-Amz-Content-Sha256 (unless the caller set
+// it), X-Amz-Security-Token when creds has a session token, and
+// Authorization.
+//
+// So that what is signed is what is sent, Sign also rewrites req to the
+// canonical wire form it signed: the path normalised (for every service but
+// s3), or strictly encoded (s3); the query in RFC 3986 form, sorted; the
+// default port dropped from the host. A body that cannot be replayed is read
+// once and replaced with one that can (see the package documentation).
+//
+// On error req may have been partly modified and must not be sent; the
+// error is an [*Error].
+func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service string, t time.Time) error {
+	if req == nil {
+		return newError(ErrRequest, "the request is nil", nil)
+	}
+	if req.URL == nil {
+		return newError(ErrRequest, "the request has no URL", nil)
+	}
+	if creds.AccessKeyID == "" {
+		return newError(ErrCredentials, "the access key id is empty; check the credential source", nil)
+	}
+	if creds.SecretAccessKey == "" {
+		return newError(ErrCredentials, "the secret access key is empty; check the credential source", nil)
+	}
+	if creds.CanExpire && !creds.Expires.After(t) {
+		return newError(ErrCredentials, "the credentials expired at "+creds.Expires.UTC().Format(time.RFC3339)+"; refresh them", nil)
+	}
+	if !validScopePart(region) {
+		return newError(ErrScope, "region "+quote(region)+" is not a region name (letters, digits, '-', '_' and '.' only, as in \"us-east-1\"); set the region", nil)
+	}
+	if !validScopePart(service) {
+		return newError(ErrScope, "service "+quote(service)+" is not a service name (as in \"es\" or \"aoss\"); set the service", nil)
+	}
+
+	host, err := s.signingHost(req)
+	if err != nil {
+		return err
+	}
+	if req.Host != host && (req.Host != "" || req.URL.Host != host) {
+		req.Host = host
+	}
+
+	// Canonical URI, and the path the request will send.
+	p, fromOpaque, err := wirePath(req.URL)
+	if err != nil {
+		return err
+	}
+	s3 := service == "s3" || s.s3Paths
+	var send string
+	if s3 {
+		send = s3Path(p)
+	} else {
+		send = normalizePath(p)
+	}
+	if send != p || (fromOpaque && send != req.URL.Opaque) {
+		setWirePath(req.URL, send)
+	}
+
+	// Canonical query, which the request also sends.
+	if q := canonicalQuery(req.URL.RawQuery); q != req.URL.RawQuery {
+		req.URL.RawQuery = q
+	}
+	req.URL.ForceQuery = false
+
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
+	if !s.signAllHeaders {
+		delete(req.Header, "Authorization")
+	}
+
+	// Payload hash: the caller's, or computed.
+	// One allocation backs the four header values the signer sets:
+	// X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization.
+	hdrs := make([]string, 4)
+	ph := req.Header.Get("X-Amz-Content-Sha256")
+	switch {
+	case ph != "":
+		if !validPayloadHash(ph) {
+			return newError(ErrHeader, "X-Amz-Content-Sha256 is neither a lower-case hex SHA-256 nor UNSIGNED-PAYLOAD; remove it to let the signer hash the body", nil)
+		}
+	default:
+		if ph, err = payloadHash(req); err != nil {
+			return err
+		}
+		if !s.omitPayloadHeader {
+			hdrs[1] = ph
+			req.Header["X-Amz-Content-Sha256"] = hdrs[1:2:2]
+		}
+	}
+
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+
+	date := t.UTC().AppendFormat(sc.sts[:0], amzDateFmt)
+	hdrs[0] = string(date)
+	req.Header["X-Amz-Date"] = hdrs[0:1:1]
+	if creds.SessionToken != "" {
+		if hasCRLF(creds.SessionToken) {
+			return newError(ErrCredentials, "the session token holds a CR or LF; check the credential source", nil)
+		}
+		hdrs[2] = creds.SessionToken
+		req.Header["X-Amz-Security-Token"] = hdrs[2:3:3]
+	} else if !s.signAllHeaders {
+		// A token left from an earlier signing belongs to other credentials.
+		delete(req.Header, "X-Amz-Security-Token")
+	}
+
+	// Canonical headers: the host (a pseudo-entry with no values) and the
+	// headers of the request that are signed, sorted by name.
+	sc.headers = collectHeaders(append(sc.headers[:0], signedHeader{name: "host"}), req.Header, s.extra, s.signAllHeaders)
+	for _, h := range sc.headers {
+		for _, v := range h.values {
+			if hasCRLF(v) {
+				return newError(ErrHeader, "header "+quote(h.name)+" has a value with a CR or LF, which cannot be sent; remove the line break", nil)
+			}
+		}
+	}
+
+	// The canonical request.
+	b := sc.creq[:0]
+	b = append(b, req.Method...)
+	if req.Method == "" {
+		b = append(b, http.MethodGet...)
+	}
+	b = append(b, '\n')
+	if s3 {
+		b = append(b, send...)
+	} else {
+		b = appendEscaped(b, send, true)
+	}
+	b = append(b, '\n')
+	b = append(b, req.URL.RawQuery...)
+	b = append(b, '\n')
+	for _, h := range sc.headers {
+		b = append(b, h.name...)
+		b = append(b, ':')
+		if h.values == nil {
+			b = appendHeaderValue(b, host)
+		}
+		for i, v := range h.values {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendHeaderValue(b, v)
+		}
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	signedStart := len(b)
+	for i, h := range sc.headers {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, h.name...)
+	}
+	signedEnd := len(b)
+	b = append(b, '\n')
+	b = append(b, ph...)
+	sc.creq = b
+	creqSum := sha256.Sum256(b)
+
+	// The string to sign: algorithm, date, scope, hash of the canonical request.
+	st := date // reuses sc.sts; date's bytes are already a string in hdrs[0]
+	st = append(st[:0], algorithm...)
+	st = append(st, '\n')
+	st = append(st, hdrs[0]...)
+	st = append(st, '\n')
+	scopeStart := len(st)
+	st = append(st, hdrs[0][:8]...)
+	st = append(st, '/')
+	st = append(st, region...)
+	st = append(st, '/')
+	st = append(st, service...)
+	st = append(st, '/')
+	st = append(st, scopeSuffix...)
+	scopeEnd := len(st)
+	st = append(st, '\n')
+	st = hex.AppendEncode(st, creqSum[:])
+	sc.sts = st
+
+	var d [8]byte
+	copy(d[:], hdrs[0][:8])
+	key := s.keys.get(creds.SecretAccessKey, d, region, service)
+	var sig [sha256.Size]byte
+	hmacSHA256(key, st, &sig)
+
+	// Authorization, built in one allocation.
+	signed := b[signedStart:signedEnd]
+	scope := st[scopeStart:scopeEnd]
+	n := len(algorithm) + len(" Credential=") + len(creds.AccessKeyID) + 1 + len(scope) +
+		len(", SignedHeaders=") + len(signed) + len(", Signature=") + 2*len(sig)
+	var sigHex [2 * sha256.Size]byte
+	hex.Encode(sigHex[:], sig[:])
+	var a strings.Builder
+	a.Grow(n)
+	a.WriteString(algorithm)
+	a.WriteString(" Credential=")
+	a.WriteString(creds.AccessKeyID)
+	a.WriteByte('/')
+	a.Write(scope)
+	a.WriteString(", SignedHeaders=")
+	a.Write(signed)
+	a.WriteString(", Signature=")
+	a.Write(sigHex[:])
+	hdrs[3] = a.String()
+	req.Header["Authorization"] = hdrs[3:4:4]
+
+	if s.trace != nil {
+		s.trace(s.makeTrace(b, st, scopeStart, scopeEnd, signedStart, signedEnd, creds))
+	}
+	return nil
+}
+
+// signingHost returns the host to sign: the Host option, else req.Host, else
+// the URL's host, without a default port.
+func (s *Signer) signingHost(req *http.Request) (string, error) {
+	host := s.host
+	if host == "" {
+		host = req.Host
+	}
+	if host == "" {
+		host = req.URL.Host
+	}
+	if host == "" {
+		return "", newError(ErrRequest, "the request has no host; use an absolute URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com/", nil)
+	}
+	if strings.ContainsAny(host, " \t\r\n") {
+		return "", newError(ErrRequest, "the request's host "+quote(host)+" holds white space", nil)
+	}
+	return stripDefaultPort(host, req.URL.Scheme), nil
+}
+
+// stripDefaultPort drops ":443" for https and ":80" for http.
+func stripDefaultPort(host, scheme string) string {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.IndexByte(host[i:], ']') >= 0 {
+		return host
+	}
+	port := host[i+1:]
+	if (port == "443" && strings.EqualFold(scheme, "https")) || (port == "80" && strings.EqualFold(scheme, "http")) {
+		return host[:i]
+	}
+	return host
+}
+
+// validScopePart reports whether a region or service name can appear in a
+// credential scope.
+func validScopePart(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Signer) makeTrace(creq, sts []byte, scopeStart, scopeEnd, signedStart, signedEnd int, creds aws.Credentials) Trace {
+	cr := string(creq)
+	if creds.SessionToken != "" {
+		cr = strings.ReplaceAll(cr, creds.SessionToken, "<redacted>")
+	}
+	t := Trace{
+		CanonicalRequest: cr,
+		StringToSign:     string(sts),
+		CredentialScope:  string(sts[scopeStart:scopeEnd]),
+		SignedHeaders:    string(creq[signedStart:signedEnd]),
+		AccessKeyID:      MaskAccessKeyID(creds.AccessKeyID),
+		Source:           creds.Source,
+	}
+	if creds.CanExpire {
+		t.Expires = creds.Expires
+	}
+	return t
+}
+
+// MaskAccessKeyID returns id with all but its last four characters replaced
+// by '*', for logs and error messages.
+func MaskAccessKeyID(id string) string {
+	if len(id) <= 4 {
+		return strings.Repeat("*", len(id))
+	}
+	return strings.Repeat("*", len(id)-4) + id[len(id)-4:]
+}
+
+// quote returns s in double quotes with control characters escaped, without
+// fmt.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			b.WriteString(`\x`)
+			b.WriteByte(lowerHex[c>>4])
+			b.WriteByte(lowerHex[c&15])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
