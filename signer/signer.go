@@ -391,7 +391,7 @@ func validScopePart(s string) bool {
 func (s *Signer) makeTrace(creq, sts []byte, scopeStart, scopeEnd, signedStart, signedEnd int, creds aws.Credentials) Trace {
 	cr := string(creq)
 	if creds.SessionToken != "" {
-		cr = strings.ReplaceAll(cr, creds.SessionToken, "<redacted>")
+		cr = redactToken(cr, creds.SessionToken)
 	}
 	t := Trace{
 		CanonicalRequest: cr,
@@ -405,6 +405,23 @@ func (s *Signer) makeTrace(creq, sts []byte, scopeStart, scopeEnd, signedStart, 
 		t.Expires = creds.Expires
 	}
 	return t
+}
+
+// redactToken replaces the value of the x-amz-security-token line of a
+// canonical request with "<redacted>", and any other occurrence of a token
+// long enough not to be mistaken for ordinary text.
+func redactToken(creq, token string) string {
+	const line = "\nx-amz-security-token:"
+	if i := strings.Index(creq, line); i >= 0 {
+		start := i + len(line)
+		if end := strings.IndexByte(creq[start:], '\n'); end >= 0 {
+			creq = creq[:start] + "<redacted>" + creq[start+end:]
+		}
+	}
+	if len(token) >= 16 {
+		creq = strings.ReplaceAll(creq, token, "<redacted>")
+	}
+	return creq
 }
 
 // MaskAccessKeyID returns id with all but its last four characters replaced

@@ -91,14 +91,13 @@ func parseSuiteRequest(t *testing.T, raw string) *http.Request {
 
 // suiteCase is one signing to check against the files of a case folder.
 type suiteCase struct {
-	req                   *http.Request
-	creds                 aws.Credentials
-	region, service       string
-	at                    time.Time
-	signBody, s3Paths     bool
-	wantCreq, wantSts     string // "" when the case has no such file
-	wantSig, wantAuthz    string
-	checkCreqAt, checkSig bool
+	req                *http.Request
+	creds              aws.Credentials
+	region, service    string
+	at                 time.Time
+	signBody, s3Paths  bool
+	wantCreq, wantSts  string // "" when the case has no such file
+	wantSig, wantAuthz string
 }
 
 // signSuite signs c with the conformance policies and compares each stage.
