@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 const (
@@ -398,7 +400,7 @@ func (s *Signer) makeTrace(creq, sts []byte, scopeStart, scopeEnd, signedStart, 
 		StringToSign:     string(sts),
 		CredentialScope:  string(sts[scopeStart:scopeEnd]),
 		SignedHeaders:    string(creq[signedStart:signedEnd]),
-		AccessKeyID:      MaskAccessKeyID(creds.AccessKeyID),
+		AccessKeyID:      redact.AccessKeyID(creds.AccessKeyID),
 		Source:           creds.Source,
 	}
 	if creds.CanExpire {
@@ -422,15 +424,6 @@ func redactToken(creq, token string) string {
 		creq = strings.ReplaceAll(creq, token, "<redacted>")
 	}
 	return creq
-}
-
-// MaskAccessKeyID returns id with all but its last four characters replaced
-// by '*', for logs and error messages.
-func MaskAccessKeyID(id string) string {
-	if len(id) <= 4 {
-		return strings.Repeat("*", len(id))
-	}
-	return strings.Repeat("*", len(id)-4) + id[len(id)-4:]
 }
 
 // quote returns s in double quotes with control characters escaped, without

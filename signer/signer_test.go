@@ -412,11 +412,3 @@ func TestConcurrentSigning(t *testing.T) {
 		t.Error(e)
 	}
 }
-
-func TestMaskAccessKeyID(t *testing.T) {
-	for in, want := range map[string]string{"AKIAIOSFODNN7EXAMPLE": "****************MPLE", "ABCD": "****", "AB": "**", "": ""} {
-		if got := signer.MaskAccessKeyID(in); got != want {
-			t.Errorf("MaskAccessKeyID(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -1,0 +1,213 @@
+package credentials
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+const (
+	// DefaultRefreshAhead is how long before expiry the cache fetches new
+	// credentials in the background. Role credentials live at least 15
+	// minutes (usually an hour or more), and IMDS and the container
+	// endpoints serve new ones well before the old expire; five minutes
+	// leaves room for several retries before any caller has to wait.
+	DefaultRefreshAhead = 5 * time.Minute
+
+	// DefaultFetchTimeout bounds one retrieval from the underlying provider
+	// when no caller's context is waiting on it (a background refresh, or a
+	// fetch whose callers gave up).
+	DefaultFetchTimeout = 30 * time.Second
+
+	// expiryMargin: credentials this close to expiry count as expired,
+	// since a request signed with them must still reach AWS before they
+	// expire.
+	expiryMargin = 10 * time.Second
+
+	// Background refresh retries back off from minRetryDelay to
+	// maxRetryDelay, with jitter.
+	minRetryDelay = time.Second
+	maxRetryDelay = time.Minute
+)
+
+// CacheOptions configure a [Cache].
+type CacheOptions struct {
+	// RefreshAhead is how long before expiry a background refresh starts.
+	// Zero means DefaultRefreshAhead. For credentials that live less than
+	// twice this long, the refresh starts halfway through their life.
+	RefreshAhead time.Duration
+	// FetchTimeout bounds one retrieval; zero means DefaultFetchTimeout.
+	FetchTimeout time.Duration
+	// Clock returns the current time; nil means time.Now. Tests set it.
+	Clock func() time.Time
+	// Logger, when not nil, receives a warning for each failed background
+	// refresh (never a secret).
+	Logger *slog.Logger
+}
+
+// Cache wraps a provider: it returns cached credentials while they are
+// valid, refreshes them in the background ahead of expiry so that no
+// caller waits on the network in steady state, runs one retrieval at a
+// time, keeps serving credentials that are still valid while a refresh
+// fails (retrying with backoff), and never returns expired credentials.
+// Cache is safe for concurrent use. Create one with [NewCache].
+type Cache struct {
+	provider aws.CredentialsProvider
+	opts     CacheOptions
+
+	mu        sync.Mutex
+	creds     aws.Credentials
+	have      bool
+	fetchedAt time.Time
+	flight    *flight
+	failures  int
+	retryAt   time.Time // no background refresh before this
+}
+
+// flight is one retrieval in progress; done is closed when it ends.
+type flight struct {
+	done  chan struct{}
+	creds aws.Credentials
+	err   error
+}
+
+// NewCache returns a cache around provider. It does no I/O.
+func NewCache(provider aws.CredentialsProvider, optFns ...func(*CacheOptions)) *Cache {
+	var o CacheOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.RefreshAhead <= 0 {
+		o.RefreshAhead = DefaultRefreshAhead
+	}
+	if o.FetchTimeout <= 0 {
+		o.FetchTimeout = DefaultFetchTimeout
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return &Cache{provider: provider, opts: o}
+}
+
+// Name names the wrapped provider.
+func (c *Cache) Name() string { return sourceName(c.provider) }
+
+// Retrieve returns valid credentials. While the cached ones are valid it
+// returns them at once, starting a background refresh when they are near
+// expiry. Otherwise it waits for a retrieval (shared with concurrent
+// callers) until it ends or ctx is done; a retrieval outlives a caller who
+// gives up, and its result serves the next.
+func (c *Cache) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c.mu.Lock()
+	now := c.opts.Clock()
+	if c.have && c.usable(c.creds, now) {
+		if c.creds.CanExpire && !now.Before(c.refreshAt()) && c.flight == nil && !now.Before(c.retryAt) {
+			c.start(context.Background())
+		}
+		creds := c.creds
+		c.mu.Unlock()
+		return creds, nil
+	}
+	f := c.flight
+	if f == nil {
+		f = c.start(ctx)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.creds, f.err
+	case <-ctx.Done():
+		return aws.Credentials{}, &ProviderError{Source: c.Name(), Problem: "gave up waiting for credentials", Err: ctx.Err()}
+	}
+}
+
+// Invalidate drops the cached credentials, so that the next Retrieve
+// fetches new ones: for when AWS rejected them (an expired or revoked
+// token).
+func (c *Cache) Invalidate() {
+	c.mu.Lock()
+	c.creds, c.have = aws.Credentials{}, false
+	c.retryAt = time.Time{}
+	c.mu.Unlock()
+}
+
+// usable reports whether creds can sign a request now.
+func (c *Cache) usable(creds aws.Credentials, now time.Time) bool {
+	return !creds.CanExpire || now.Add(expiryMargin).Before(creds.Expires)
+}
+
+// refreshAt is when a background refresh is due: RefreshAhead before
+// expiry, or halfway through the credentials' life if that is later.
+func (c *Cache) refreshAt() time.Time {
+	ahead := c.opts.RefreshAhead
+	if half := c.creds.Expires.Sub(c.fetchedAt) / 2; half < ahead {
+		ahead = half
+	}
+	return c.creds.Expires.Add(-ahead)
+}
+
+// start begins a retrieval; c.mu must be held.
+func (c *Cache) start(parent context.Context) *flight {
+	f := &flight{done: make(chan struct{})}
+	c.flight = f
+	go c.fetch(context.WithoutCancel(parent), f)
+	return f
+}
+
+func (c *Cache) fetch(parent context.Context, f *flight) {
+	ctx, cancel := context.WithTimeout(parent, c.opts.FetchTimeout)
+	creds, err := c.provider.Retrieve(ctx)
+	cancel()
+	now := c.opts.Clock()
+	if err == nil && !c.usable(creds, now) {
+		err = &ProviderError{Source: c.Name(), Problem: "returned credentials that expired at " +
+			creds.Expires.UTC().Format(time.RFC3339) + " (now " + now.UTC().Format(time.RFC3339) +
+			"); check the source and this machine's clock"}
+		creds = aws.Credentials{}
+	}
+
+	c.mu.Lock()
+	c.flight = nil
+	stillServing := false
+	var expires, retryAt time.Time
+	if err == nil {
+		c.creds, c.have, c.fetchedAt = creds, true, now
+		c.failures, c.retryAt = 0, time.Time{}
+	} else {
+		c.failures++
+		c.retryAt = now.Add(backoff(c.failures))
+		stillServing = c.have && c.usable(c.creds, now)
+		expires, retryAt = c.creds.Expires, c.retryAt
+	}
+	f.creds, f.err = creds, err
+	c.mu.Unlock()
+	close(f.done)
+	if stillServing && c.opts.Logger != nil {
+		c.opts.Logger.Warn("sigv4/credentials: background refresh failed; still using the current credentials",
+			"source", c.Name(), "expires", expires, "retry_at", retryAt, "error", err.Error())
+	}
+}
+
+// backoff returns the delay before retry n (n >= 1): exponential from
+// minRetryDelay, capped at maxRetryDelay, with up to 50% jitter subtracted.
+func backoff(n int) time.Duration {
+	d := minRetryDelay
+	for i := 1; i < n && d < maxRetryDelay; i++ {
+		d *= 2
+	}
+	if d > maxRetryDelay {
+		d = maxRetryDelay
+	}
+	return d - time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// String describes the cache without its credentials.
+func (c *Cache) String() string { return "credentials.Cache(" + c.Name() + ")" }
+
+// GoString is String, so %#v does not print the credentials either.
+func (c *Cache) GoString() string { return c.String() }

@@ -1,0 +1,342 @@
+package credentials
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+var t0 = time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
+
+// countingProvider hands out credentials that expire after life, counting
+// calls; fail makes it return an error, delay makes it slow.
+type countingProvider struct {
+	clock *fakeClock
+	life  time.Duration
+	calls atomic.Int32
+	fail  atomic.Bool
+	delay time.Duration
+}
+
+func (p *countingProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	n := p.calls.Add(1)
+	if p.delay > 0 {
+		select {
+		case <-time.After(p.delay):
+		case <-ctx.Done():
+			return aws.Credentials{}, ctx.Err()
+		}
+	}
+	if p.fail.Load() {
+		return aws.Credentials{}, errors.New("provider down")
+	}
+	return aws.Credentials{
+		AccessKeyID: fmt.Sprintf("AKID%04d", n), SecretAccessKey: sentinelSecret, SessionToken: sentinelToken,
+		CanExpire: true, Expires: p.clock.Now().Add(p.life),
+	}, nil
+}
+
+func newTestCache(p *countingProvider, clock *fakeClock, fns ...func(*CacheOptions)) *Cache {
+	return NewCache(p, append([]func(*CacheOptions){func(o *CacheOptions) { o.Clock = clock.Now }}, fns...)...)
+}
+
+// waitFor polls cond for up to two seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestCacheServesUntilRefreshWindow(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: time.Hour}
+	c := newTestCache(p, clock)
+	ctx := context.Background()
+	first, err := c.Retrieve(ctx)
+	if err != nil || first.AccessKeyID != "AKID0001" {
+		t.Fatalf("first = %+v, %v", first, err)
+	}
+	// Boundary rows: one nanosecond before the refresh window, no refresh.
+	clock.Set(t0.Add(time.Hour - DefaultRefreshAhead - time.Nanosecond))
+	if c2, _ := c.Retrieve(ctx); c2.AccessKeyID != "AKID0001" || p.calls.Load() != 1 {
+		t.Fatalf("before window: %s, %d calls", c2.AccessKeyID, p.calls.Load())
+	}
+	// Exactly at the window: the current credentials are returned and a
+	// background refresh starts.
+	clock.Set(t0.Add(time.Hour - DefaultRefreshAhead))
+	if c3, _ := c.Retrieve(ctx); c3.AccessKeyID != "AKID0001" {
+		t.Fatalf("at window: got %s, want the current credentials at once", c3.AccessKeyID)
+	}
+	waitFor(t, "the background refresh", func() bool { got, _ := c.Retrieve(ctx); return got.AccessKeyID == "AKID0002" })
+	if n := p.calls.Load(); n != 2 {
+		t.Errorf("%d provider calls, want 2", n)
+	}
+}
+
+func TestCacheShortLivedCredentialsRefreshHalfway(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: 4 * time.Minute} // shorter than RefreshAhead
+	c := newTestCache(p, clock)
+	c.Retrieve(context.Background())
+	clock.Set(t0.Add(2*time.Minute - time.Second))
+	c.Retrieve(context.Background())
+	time.Sleep(20 * time.Millisecond)
+	if p.calls.Load() != 1 {
+		t.Fatalf("refreshed before halfway: %d calls", p.calls.Load())
+	}
+	clock.Set(t0.Add(2 * time.Minute))
+	c.Retrieve(context.Background())
+	waitFor(t, "halfway refresh", func() bool { return p.calls.Load() == 2 })
+}
+
+// TestCacheOneRefreshAcrossExpiry: 1,000 goroutines asking across an
+// expiry boundary cause exactly one refresh.
+func TestCacheOneRefreshAcrossExpiry(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: time.Hour, delay: 50 * time.Millisecond}
+	c := newTestCache(p, clock)
+	if _, err := c.Retrieve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(t0.Add(time.Hour)) // expired: everyone must wait for new ones
+	var wg sync.WaitGroup
+	var bad atomic.Int32
+	start := make(chan struct{})
+	for i := 0; i < 1000; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			got, err := c.Retrieve(context.Background())
+			if err != nil || got.AccessKeyID != "AKID0002" {
+				bad.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if n := p.calls.Load(); n != 2 {
+		t.Errorf("provider called %d times, want 2 (the first fetch and one refresh)", n)
+	}
+	if bad.Load() != 0 {
+		t.Errorf("%d callers did not get the refreshed credentials", bad.Load())
+	}
+}
+
+// TestCacheSlowProviderBlocksNobody: while cached credentials are valid, a
+// provider that takes seconds delays no caller.
+func TestCacheSlowProviderBlocksNobody(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: time.Hour}
+	c := newTestCache(p, clock)
+	c.Retrieve(context.Background())
+	p.delay = 3 * time.Second
+	clock.Set(t0.Add(58 * time.Minute)) // inside the refresh window, still valid
+	var slowest time.Duration
+	for i := 0; i < 100; i++ {
+		start := time.Now()
+		got, err := c.Retrieve(context.Background())
+		if d := time.Since(start); d > slowest {
+			slowest = d
+		}
+		if err != nil || got.AccessKeyID != "AKID0001" {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	}
+	if slowest > 50*time.Millisecond {
+		t.Errorf("slowest Retrieve took %v while a 3s refresh ran", slowest)
+	}
+	waitFor(t, "the background refresh to start", func() bool { return p.calls.Load() >= 2 })
+	c.Retrieve(context.Background())
+	if n := p.calls.Load(); n != 2 {
+		t.Errorf("%d provider calls, want 2: one refresh at a time", n)
+	}
+}
+
+func TestCacheRefreshFailureKeepsServingThenErrors(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: time.Hour}
+	var logs syncBuffer
+	c := newTestCache(p, clock, func(o *CacheOptions) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	c.Retrieve(context.Background())
+	p.fail.Store(true)
+
+	clock.Set(t0.Add(56 * time.Minute))
+	got, err := c.Retrieve(context.Background())
+	if err != nil || got.AccessKeyID != "AKID0001" {
+		t.Fatalf("during a failing refresh: %+v, %v", got, err)
+	}
+	waitFor(t, "the failed refresh", func() bool { return p.calls.Load() == 2 && !strings.Contains(fmt.Sprint(c.flightOrNil()), "flight") })
+	// Within the backoff no new attempt is made.
+	c.Retrieve(context.Background())
+	time.Sleep(10 * time.Millisecond)
+	if n := p.calls.Load(); n != 2 {
+		t.Errorf("retried within the backoff: %d calls", n)
+	}
+	// After the backoff, another background attempt; still serving.
+	clock.Set(t0.Add(57 * time.Minute))
+	if got, err := c.Retrieve(context.Background()); err != nil || got.AccessKeyID != "AKID0001" {
+		t.Fatalf("still valid: %+v, %v", got, err)
+	}
+	waitFor(t, "the retry and its log line", func() bool {
+		return p.calls.Load() == 3 && strings.Count(logs.String(), "background refresh failed") == 2
+	})
+	if !strings.Contains(logs.String(), "background refresh failed") || !strings.Contains(logs.String(), "provider down") {
+		t.Errorf("no warning logged: %q", logs.String())
+	}
+	noSecrets(t, "log", logs.String())
+
+	// Expired, provider still down: an error, never the expired credentials.
+	clock.Set(t0.Add(time.Hour))
+	got, err = c.Retrieve(context.Background())
+	if err == nil || got.AccessKeyID != "" || !strings.Contains(err.Error(), "provider down") {
+		t.Fatalf("after expiry: %+v, %v", got, err)
+	}
+	// The provider recovers: the next call gets new credentials.
+	p.fail.Store(false)
+	if got, err = c.Retrieve(context.Background()); err != nil || got.AccessKeyID == "AKID0001" {
+		t.Fatalf("after recovery: %+v, %v", got, err)
+	}
+}
+
+// flightOrNil lets a test see whether a retrieval is in progress.
+func (c *Cache) flightOrNil() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flight != nil {
+		return "flight"
+	}
+	return nil
+}
+
+func TestCacheExpiryMarginBoundary(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: time.Hour}
+	c := newTestCache(p, clock)
+	c.Retrieve(context.Background())
+	p.fail.Store(true)
+	clock.Set(t0.Add(time.Hour - expiryMargin - time.Nanosecond))
+	if got, err := c.Retrieve(context.Background()); err != nil || got.AccessKeyID != "AKID0001" {
+		t.Fatalf("one nanosecond before the margin: %+v, %v", got, err)
+	}
+	waitFor(t, "refresh attempt", func() bool { return c.flightOrNil() == nil })
+	clock.Set(t0.Add(time.Hour - expiryMargin))
+	if _, err := c.Retrieve(context.Background()); err == nil {
+		t.Fatal("credentials inside the expiry margin were returned")
+	}
+}
+
+func TestCacheRejectsExpiredFromProvider(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: -time.Minute}
+	_, err := newTestCache(p, clock).Retrieve(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "returned credentials that expired") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCacheInvalidate(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: time.Hour}
+	c := newTestCache(p, clock)
+	c.Retrieve(context.Background())
+	c.Invalidate()
+	if got, _ := c.Retrieve(context.Background()); got.AccessKeyID != "AKID0002" {
+		t.Errorf("after Invalidate got %s, want new credentials", got.AccessKeyID)
+	}
+}
+
+func TestCacheNonExpiringCredentialsFetchedOnce(t *testing.T) {
+	var calls atomic.Int32
+	c := NewCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		calls.Add(1)
+		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: sentinelSecret}, nil
+	}))
+	for i := 0; i < 10; i++ {
+		c.Retrieve(context.Background())
+	}
+	if calls.Load() != 1 {
+		t.Errorf("%d calls, want 1", calls.Load())
+	}
+}
+
+// TestCacheCancelWhileWaiting: a caller whose context ends stops waiting at
+// once; the retrieval finishes on its own and serves the next caller, and
+// no goroutine is left behind.
+func TestCacheCancelWhileWaiting(t *testing.T) {
+	before := runtime.NumGoroutine()
+	clock := &fakeClock{t: t0}
+	p := &countingProvider{clock: clock, life: time.Hour, delay: 200 * time.Millisecond}
+	c := newTestCache(p, clock)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Retrieve(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 150*time.Millisecond {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
+	}
+	got, err := c.Retrieve(context.Background())
+	if err != nil || got.AccessKeyID != "AKID0001" || p.calls.Load() != 1 {
+		t.Fatalf("next caller: %+v, %v, %d calls", got, err, p.calls.Load())
+	}
+	waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+func TestCacheFormatsWithoutSecrets(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	c := newTestCache(&countingProvider{clock: clock, life: time.Hour}, clock)
+	c.Retrieve(context.Background())
+	noSecrets(t, "%v of Cache", fmt.Sprintf("%v %+v %#v %s", c, c, c, c))
+	if s := c.String(); !strings.HasPrefix(s, "credentials.Cache(") {
+		t.Errorf("String = %q", s)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for n, max := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 10: time.Minute, 100: time.Minute} {
+		for i := 0; i < 50; i++ {
+			if d := backoff(n); d > max || d < max/2 {
+				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, max/2, max)
+			}
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger in another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,0 +1,399 @@
+package credentials
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+func TestStatic(t *testing.T) {
+	c, err := Static("AKIDEXAMPLE", sentinelSecret, sentinelToken).Retrieve(context.Background())
+	if err != nil || c.AccessKeyID != "AKIDEXAMPLE" || c.SecretAccessKey != sentinelSecret || c.SessionToken != sentinelToken || c.Source != SourceStatic || c.CanExpire {
+		t.Fatalf("Static = %+v, %v", c, err)
+	}
+	for _, tc := range []struct {
+		id, secret, says string
+		notConfigured    bool
+	}{
+		{"", "", "no access key id", true},
+		{"AKID", "", "secret access key is empty", false},
+		{"", sentinelSecret, "access key id is empty", false},
+	} {
+		_, err := Static(tc.id, tc.secret, "").Retrieve(context.Background())
+		if err == nil || !strings.Contains(err.Error(), tc.says) || errors.Is(err, ErrNotConfigured) != tc.notConfigured {
+			t.Errorf("Static(%q, secret %v): err = %v", tc.id, tc.secret != "", err)
+		}
+		noSecrets(t, "error", fmt.Sprint(err))
+	}
+	p := Static("AKIDEXAMPLE", sentinelSecret, sentinelToken)
+	noSecrets(t, "%v of StaticProvider", fmt.Sprintf("%v %+v %#v %s", p, p, p, p))
+}
+
+func TestEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinelSecret)
+	t.Setenv("AWS_SESSION_TOKEN", sentinelToken)
+	c, err := Env().Retrieve(context.Background())
+	if err != nil || c.AccessKeyID != "AKIDENV" || c.SessionToken != sentinelToken || c.Source != SourceEnv {
+		t.Fatalf("Env = %+v, %v", c, err)
+	}
+
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	_, err = Env().Retrieve(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not") || errors.Is(err, ErrNotConfigured) {
+		t.Errorf("key without secret: err = %v", err)
+	}
+
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinelSecret)
+	_, err = Env().Retrieve(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not") {
+		t.Errorf("secret without key: err = %v", err)
+	}
+	noSecrets(t, "error", err.Error())
+
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	if _, err = Env().Retrieve(context.Background()); !errors.Is(err, ErrNotConfigured) {
+		t.Errorf("nothing set: err = %v, want ErrNotConfigured", err)
+	}
+}
+
+func TestContainerFullURIWithTokenFileReReadAtEachRetrieval(t *testing.T) {
+	f := newFakeContainer(t, "first-token")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokenFile, []byte("first-token\n"), 0o600)
+	t.Setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile)
+	t.Setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-when-file-set")
+
+	p := Container()
+	c, err := p.Retrieve(context.Background())
+	if err != nil || c.AccessKeyID != "ASIACONTAINEREXAMPL" || c.SecretAccessKey != sentinelSecret || !c.CanExpire || c.Source != SourceContainer {
+		t.Fatalf("first retrieval = %+v, %v", c, err)
+	}
+	// EKS Pod Identity rotates the token file: the next retrieval must send
+	// the new token.
+	os.WriteFile(tokenFile, []byte("second-token"), 0o600)
+	f.set(func(f *fakeContainer) { f.wantAuth = "second-token" })
+	if _, err := p.Retrieve(context.Background()); err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+	if got := f.gotAuth; len(got) != 2 || got[0] != "first-token" || got[1] != "second-token" {
+		t.Errorf("Authorization headers sent = %q", got)
+	}
+}
+
+func TestContainerTokenFromVariable(t *testing.T) {
+	newFakeContainer(t, "Bearer static")
+	t.Setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer static")
+	if _, err := Container().Retrieve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestContainerFaults(t *testing.T) {
+	cases := []struct {
+		name string
+		set  func(*fakeContainer)
+	}{
+		{"401", func(f *fakeContainer) { f.wantAuth = "something-else" }},
+		{"500", func(f *fakeContainer) { f.status = 500 }},
+		{"bad JSON", func(f *fakeContainer) {
+			f.body = `{"AccessKeyId":"ASIA","SecretAccessKey":"` + sentinelSecret + `","Token":"` + sentinelToken + `",`
+		}},
+		{"slow", func(f *fakeContainer) { f.hang = 10 * time.Second }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeContainer(t, "")
+			f.set(c.set)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := Container().Retrieve(ctx)
+			var pe *ProviderError
+			if !errors.As(err, &pe) || pe.Source != SourceContainer || errors.Is(err, ErrNotConfigured) {
+				t.Fatalf("err = %v, want a container ProviderError", err)
+			}
+			if !strings.Contains(err.Error(), "container endpoint http://127.0.0.1") {
+				t.Errorf("error does not name the endpoint: %v", err)
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Errorf("took %v", time.Since(start))
+			}
+			noSecrets(t, "error", err.Error())
+			noSecrets(t, "%+v of error", fmt.Sprintf("%+v %#v", err, err))
+		})
+	}
+}
+
+func TestContainerEndpointRules(t *testing.T) {
+	cases := []struct {
+		rel, full string
+		want      string // "" means an error
+		says      string
+	}{
+		{rel: "/v2/credentials/abc", want: "http://169.254.170.2/v2/credentials/abc"},
+		{rel: "v2/credentials/abc", want: "http://169.254.170.2/v2/credentials/abc"},
+		{full: "http://127.0.0.1:8080/creds", want: "http://127.0.0.1:8080/creds"},
+		{full: "http://127.5.0.1/creds", want: "http://127.5.0.1/creds"},
+		{full: "http://[::1]:80/creds", want: "http://[::1]:80/creds"},
+		{full: "http://localhost/creds", want: "http://localhost/creds"},
+		{full: "http://169.254.170.2/creds", want: "http://169.254.170.2/creds"},
+		{full: "http://169.254.170.23/v1/credentials", want: "http://169.254.170.23/v1/credentials"},
+		{full: "http://[fd00:ec2::23]/v1/credentials", want: "http://[fd00:ec2::23]/v1/credentials"},
+		{full: "https://creds.example.com/x", want: "https://creds.example.com/x"},
+		{full: "http://creds.example.com/x", says: "only loopback"},
+		{full: "http://10.0.0.1/x", says: "only loopback"},
+		{full: "http://169.254.169.254/x", says: "only loopback"},
+		{full: "ftp://127.0.0.1/x", says: "not an http or https URL"},
+		{full: "::nonsense", says: "not an http or https URL"},
+		{says: "not set"},
+	}
+	for _, c := range cases {
+		t.Setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", c.rel)
+		t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", c.full)
+		got, err := containerEndpoint()
+		if c.want != "" {
+			if err != nil || got != c.want {
+				t.Errorf("rel %q full %q: got %q, %v; want %q", c.rel, c.full, got, err, c.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("rel %q full %q: err = %v, want one saying %q", c.rel, c.full, err, c.says)
+		}
+	}
+}
+
+func TestIMDSv2(t *testing.T) {
+	f := newFakeIMDS(t)
+	c, err := IMDS().Retrieve(context.Background())
+	if err != nil || c.AccessKeyID != "ASIAIMDSEXAMPLE0001" || c.SessionToken != sentinelToken || !c.CanExpire || c.Source != SourceIMDS {
+		t.Fatalf("IMDS = %+v, %v", c, err)
+	}
+	if f.tokens.Load() == 0 || !f.lastTokenOK.Load() {
+		t.Errorf("IMDSv2 token not used: %d tokens issued", f.tokens.Load())
+	}
+}
+
+func TestIMDSv1Fallback(t *testing.T) {
+	f := newFakeIMDS(t)
+	f.set(func(f *fakeIMDS) { f.noTokenAPI = true })
+	if c, err := IMDS().Retrieve(context.Background()); err != nil || c.AccessKeyID != "ASIAIMDSEXAMPLE0001" {
+		t.Fatalf("IMDSv1 fallback: %+v, %v", c, err)
+	}
+	t.Setenv("AWS_EC2_METADATA_V1_DISABLED", "true")
+	if _, err := IMDS().Retrieve(context.Background()); err == nil {
+		t.Fatal("IMDSv1 used although AWS_EC2_METADATA_V1_DISABLED=true")
+	}
+}
+
+func TestIMDSDisabled(t *testing.T) {
+	f := newFakeIMDS(t)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, err := IMDS().Retrieve(context.Background())
+	if !errors.Is(err, ErrNotConfigured) || !strings.Contains(err.Error(), "AWS_EC2_METADATA_DISABLED") {
+		t.Errorf("err = %v", err)
+	}
+	if f.tokens.Load() != 0 {
+		t.Error("the metadata service was contacted although disabled")
+	}
+}
+
+func TestIMDSFaults(t *testing.T) {
+	cases := []struct {
+		name string
+		set  func(*fakeIMDS)
+		says string
+	}{
+		{"500", func(f *fakeIMDS) { f.status = 500 }, "cannot get the instance role"},
+		{"hang past the timeout", func(f *fakeIMDS) { f.hang = 3 * time.Second }, "hop limit"},
+		{"malformed JSON", func(f *fakeIMDS) { f.body = `{"Code":"Success","SecretAccessKey":"` + sentinelSecret + `"` }, "cannot get the instance role"},
+		{"no role", func(f *fakeIMDS) { f.role = "" }, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeIMDS(t)
+			f.set(c.set)
+			start := time.Now()
+			_, err := IMDS().Retrieve(context.Background())
+			took := time.Since(start)
+			var pe *ProviderError
+			if !errors.As(err, &pe) || pe.Source != SourceIMDS {
+				t.Fatalf("err = %v, want an IMDS ProviderError", err)
+			}
+			if c.says != "" && !strings.Contains(err.Error(), c.says) {
+				t.Errorf("error %q does not say %q", err, c.says)
+			}
+			if took > 2*time.Second {
+				t.Errorf("took %v; the IMDS timeouts should end it within about a second", took)
+			}
+			noSecrets(t, "error", fmt.Sprintf("%v %+v", err, err))
+		})
+	}
+}
+
+func TestIMDSStaleTokenRecoversOnNextRetrieval(t *testing.T) {
+	f := newFakeIMDS(t)
+	f.set(func(f *fakeIMDS) { f.reject401 = 1 })
+	_, err := IMDS().Retrieve(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "rejected the IMDSv2 token") {
+		t.Fatalf("first retrieval err = %v, want the 401 named", err)
+	}
+	if c, err := IMDS().Retrieve(context.Background()); err != nil || c.AccessKeyID == "" {
+		t.Fatalf("second retrieval = %v, want a fresh token to work", err)
+	}
+}
+
+func TestChainOrderAndErrors(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+
+	// Static first when given.
+	c, err := NewDefaultChain("AKIDSTATIC", sentinelSecret, "").Retrieve(ctx)
+	if err != nil || c.Source != SourceStatic {
+		t.Fatalf("static: %+v %v", c, err)
+	}
+	// Environment next.
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinelSecret)
+	newFakeContainer(t, "")
+	if c, err = NewDefaultChain("", "", "").Retrieve(ctx); err != nil || c.Source != SourceEnv {
+		t.Fatalf("env: %+v %v", c, err)
+	}
+	// Then the container endpoint.
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	if c, err = NewDefaultChain("", "", "").Retrieve(ctx); err != nil || c.Source != SourceContainer {
+		t.Fatalf("container: %+v %v", c, err)
+	}
+	// A misconfigured source stops the chain, naming it.
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+	_, err = NewDefaultChain("", "", "").Retrieve(ctx)
+	var ce *ChainError
+	if !errors.As(err, &ce) || len(ce.Attempts) != 1 || ce.Attempts[0].Source != SourceEnv {
+		t.Fatalf("misconfigured env: err = %v", err)
+	}
+	// Nothing configured: every source is named with its reason.
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
+	_, err = NewDefaultChain("", "", "").Retrieve(ctx)
+	if !errors.As(err, &ce) || len(ce.Attempts) != 3 || !errors.Is(err, ErrNotConfigured) {
+		t.Fatalf("nothing configured: err = %v", err)
+	}
+	for _, want := range []string{"Environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", "ContainerEndpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set", "EC2InstanceMetadata: disabled by AWS_EC2_METADATA_DISABLED=true"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("chain error does not say %q:\n%v", want, err)
+		}
+	}
+	if s := fmt.Sprint(NewDefaultChain("AKID", sentinelSecret, sentinelToken)); s != "credentials.Chain(Static > Environment > ContainerEndpoint > EC2InstanceMetadata)" {
+		t.Errorf("String = %q", s)
+	}
+}
+
+// TestChainTakesAnySDKProvider: any aws.CredentialsProvider goes in a
+// chain; that interface is the plug.
+func TestChainTakesAnySDKProvider(t *testing.T) {
+	c, err := NewChain(Env(), aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: "AKIDFUNC", SecretAccessKey: "x"}, nil
+	})).Retrieve(context.Background())
+	if err != nil || c.AccessKeyID != "AKIDFUNC" || c.Source != "aws.CredentialsProviderFunc" {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+}
+
+// TestDefaultChainFailsFastOutsideAWS: with no environment, no profile and
+// nothing listening on the metadata address, both default chains fail in
+// under a second.
+func TestDefaultChainFailsFastOutsideAWS(t *testing.T) {
+	for _, p := range []aws.CredentialsProvider{NewDefaultChain("", "", ""), Default()} {
+		start := time.Now()
+		_, err := p.Retrieve(context.Background())
+		took := time.Since(start)
+		if err == nil {
+			t.Fatalf("%v found credentials outside AWS", p)
+		}
+		if took >= time.Second {
+			t.Errorf("%v took %v to fail, want under 1s", p, took)
+		}
+		t.Logf("%s failed in %v: %v", sourceName(p), took.Round(time.Millisecond), err)
+	}
+}
+
+// TestDefaultChainHangingIMDS: with a metadata address that accepts
+// connections and never answers, the chains give up after the SDK's
+// response timeouts (token request, then the IMDSv1 attempt).
+func TestDefaultChainHangingIMDS(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://"+l.Addr().String())
+	for _, p := range []aws.CredentialsProvider{NewDefaultChain("", "", ""), Default()} {
+		start := time.Now()
+		_, err := p.Retrieve(context.Background())
+		took := time.Since(start)
+		if err == nil || took > 2*time.Second {
+			t.Errorf("%v: err %v after %v, want an error within 2s", p, err, took)
+		}
+		t.Logf("%s, metadata address hanging: failed in %v", sourceName(p), took.Round(time.Millisecond))
+	}
+}
+
+// TestDefaultRefreshGetsNewCredentials: behind a Cache, a refresh of the
+// SDK default chain reaches the source again instead of getting the SDK's
+// cached copy.
+func TestDefaultRefreshGetsNewCredentials(t *testing.T) {
+	f := newFakeContainer(t, "")
+	p := Default()
+	for i := 0; i < 2; i++ {
+		if _, err := p.Retrieve(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.callCount.Load(); n != 2 {
+		t.Errorf("container endpoint called %d times for 2 retrievals, want 2", n)
+	}
+}
+
+func TestDefaultUsesSDKChain(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "credentials")
+	os.WriteFile(cfg, []byte("[ci]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = "+sentinelSecret+"\n"), 0o600)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", cfg)
+	t.Setenv("AWS_PROFILE", "ci")
+	c, err := Default().Retrieve(context.Background())
+	if err != nil || c.AccessKeyID != "AKIDPROFILE" {
+		t.Fatalf("Default = %+v, %v", c, err)
+	}
+}
