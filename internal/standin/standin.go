@@ -1,0 +1,329 @@
+// Package standin is a small in-memory stand-in for the few OpenSearch
+// calls the examples and tests make: cluster info, index creation,
+// documents, bulk, search and _cat/indices. It is not OpenSearch; it
+// answers in OpenSearch's formats so that opensearch-go can talk to it.
+package standin
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Server holds indices of JSON documents. The zero value is not usable;
+// create one with New. It is safe for concurrent use.
+type Server struct {
+	mu      sync.Mutex
+	indices map[string]map[string]json.RawMessage
+	nextID  int
+}
+
+// New returns an empty stand-in.
+func New() *Server { return &Server{indices: map[string]map[string]json.RawMessage{}} }
+
+// Doc returns a stored document's source, for tests.
+func (s *Server) Doc(index, id string) (json.RawMessage, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.indices[index][id]
+	return d, ok
+}
+
+// Count returns the number of documents in an index.
+func (s *Server) Count(index string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.indices[index])
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func errorJSON(w http.ResponseWriter, status int, typ, reason string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"type": typ, "reason": reason}, "status": status})
+}
+
+// segments splits the path as sent on the wire and decodes each segment, so
+// that a document id holding "%2F" is one segment.
+func segments(r *http.Request) []string {
+	var segs []string
+	for _, s := range strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/") {
+		if s == "" {
+			continue
+		}
+		d, err := url.PathUnescape(s)
+		if err != nil {
+			d = s
+		}
+		segs = append(segs, d)
+	}
+	return segs
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	var rd io.Reader = r.Body
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		rd = zr
+	}
+	return io.ReadAll(rd)
+}
+
+// ServeHTTP answers the supported calls.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		errorJSON(w, 400, "parse_exception", "cannot read body: "+err.Error())
+		return
+	}
+	segs := segments(r)
+	switch {
+	case len(segs) == 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		writeJSON(w, 200, map[string]any{
+			"name": "standin", "cluster_name": "sigv4-standin",
+			"version": map[string]any{"distribution": "opensearch", "number": "2.11.0"},
+			"tagline": "The OpenSearch Project: https://opensearch.org/ (local stand-in)",
+		})
+	case len(segs) == 2 && segs[0] == "_cat" && segs[1] == "indices":
+		s.catIndices(w, r)
+	case len(segs) >= 1 && segs[len(segs)-1] == "_bulk":
+		index := ""
+		if len(segs) == 2 {
+			index = segs[0]
+		}
+		s.bulk(w, index, body)
+	case len(segs) >= 1 && segs[len(segs)-1] == "_search":
+		index := ""
+		if len(segs) == 2 {
+			index = segs[0]
+		}
+		s.search(w, r, index, body)
+	case len(segs) == 2 && segs[1] == "_refresh":
+		writeJSON(w, 200, map[string]any{"_shards": map[string]int{"total": 1, "successful": 1, "failed": 0}})
+	case len(segs) == 1:
+		s.index(w, r, segs[0])
+	case len(segs) == 2 && segs[1] == "_doc" && r.Method == http.MethodPost:
+		s.mu.Lock()
+		s.nextID++
+		id := "auto-" + strconv.Itoa(s.nextID)
+		s.mu.Unlock()
+		s.doc(w, r, segs[0], id, body)
+	case len(segs) == 3 && segs[1] == "_doc":
+		s.doc(w, r, segs[0], segs[2], body)
+	default:
+		errorJSON(w, 400, "illegal_argument_exception", "the stand-in does not support "+r.Method+" "+r.URL.Path)
+	}
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, exists := s.indices[name]
+	switch r.Method {
+	case http.MethodHead:
+		if exists {
+			w.WriteHeader(200)
+		} else {
+			w.WriteHeader(404)
+		}
+	case http.MethodPut:
+		if exists {
+			errorJSON(w, 400, "resource_already_exists_exception", "index ["+name+"] already exists")
+			return
+		}
+		s.indices[name] = map[string]json.RawMessage{}
+		writeJSON(w, 200, map[string]any{"acknowledged": true, "shards_acknowledged": true, "index": name})
+	case http.MethodDelete:
+		delete(s.indices, name)
+		writeJSON(w, 200, map[string]any{"acknowledged": true})
+	case http.MethodGet:
+		if !exists {
+			errorJSON(w, 404, "index_not_found_exception", "no such index ["+name+"]")
+			return
+		}
+		writeJSON(w, 200, map[string]any{name: map[string]any{"mappings": map[string]any{}}})
+	default:
+		errorJSON(w, 405, "method_not_allowed", r.Method+" not allowed on an index")
+	}
+}
+
+func (s *Server) doc(w http.ResponseWriter, r *http.Request, index, id string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.Method {
+	case http.MethodPut, http.MethodPost:
+		if !json.Valid(body) {
+			errorJSON(w, 400, "mapper_parsing_exception", "failed to parse: the body is not JSON")
+			return
+		}
+		result := s.put(index, id, body)
+		writeJSON(w, map[string]int{"created": 201, "updated": 200}[result], map[string]any{"_index": index, "_id": id, "result": result})
+	case http.MethodGet, http.MethodHead:
+		d, ok := s.indices[index][id]
+		if !ok {
+			writeJSON(w, 404, map[string]any{"_index": index, "_id": id, "found": false})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"_index": index, "_id": id, "found": true, "_source": d})
+	case http.MethodDelete:
+		delete(s.indices[index], id)
+		writeJSON(w, 200, map[string]any{"_index": index, "_id": id, "result": "deleted"})
+	default:
+		errorJSON(w, 405, "method_not_allowed", r.Method+" not allowed on a document")
+	}
+}
+
+// put stores a document; s.mu must be held.
+func (s *Server) put(index, id string, src []byte) string {
+	if s.indices[index] == nil {
+		s.indices[index] = map[string]json.RawMessage{}
+	}
+	_, existed := s.indices[index][id]
+	s.indices[index][id] = append(json.RawMessage(nil), src...)
+	if existed {
+		return "updated"
+	}
+	return "created"
+}
+
+func (s *Server) bulk(w http.ResponseWriter, defaultIndex string, body []byte) {
+	var items []map[string]any
+	hasErrors := false
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var action map[string]struct {
+			Index string `json:"_index"`
+			ID    string `json:"_id"`
+		}
+		if err := json.Unmarshal(line, &action); err != nil || len(action) != 1 {
+			errorJSON(w, 400, "illegal_argument_exception", "malformed action/metadata line")
+			return
+		}
+		for op, meta := range action {
+			index := meta.Index
+			if index == "" {
+				index = defaultIndex
+			}
+			id := meta.ID
+			if id == "" {
+				s.nextID++
+				id = "auto-" + strconv.Itoa(s.nextID)
+			}
+			item := map[string]any{"_index": index, "_id": id}
+			switch op {
+			case "index", "create":
+				if !sc.Scan() || !json.Valid(bytes.TrimSpace(sc.Bytes())) {
+					item["status"], item["error"] = 400, map[string]any{"type": "mapper_parsing_exception", "reason": "the source is not JSON"}
+					hasErrors = true
+				} else {
+					result := s.put(index, id, bytes.TrimSpace(sc.Bytes()))
+					item["result"], item["status"] = result, map[string]int{"created": 201, "updated": 200}[result]
+				}
+			case "delete":
+				delete(s.indices[index], id)
+				item["result"], item["status"] = "deleted", 200
+			default:
+				item["status"], item["error"] = 400, map[string]any{"type": "illegal_argument_exception", "reason": "unsupported bulk action " + op}
+				hasErrors = true
+			}
+			items = append(items, map[string]any{op: item})
+		}
+	}
+	writeJSON(w, 200, map[string]any{"took": 1, "errors": hasErrors, "items": items})
+}
+
+// search matches documents whose source contains the query text: q=text or
+// q=field:text in the URL, or {"query":{"match":{"field":"text"}}} in the
+// body. Matching is a substring test, enough for a demonstration.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, index string, body []byte) {
+	text := r.URL.Query().Get("q")
+	if _, v, ok := strings.Cut(text, ":"); ok {
+		text = v
+	}
+	if len(body) > 0 {
+		var q struct {
+			Query struct {
+				Match map[string]any `json:"match"`
+			} `json:"query"`
+		}
+		if json.Unmarshal(body, &q) == nil {
+			for _, v := range q.Query.Match {
+				switch v := v.(type) {
+				case string:
+					text = v
+				case map[string]any:
+					text = fmt.Sprint(v["query"])
+				}
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var hits []map[string]any
+	names := make([]string, 0, len(s.indices))
+	for n := range s.indices {
+		if index == "" || n == index || strings.HasSuffix(index, "*") && strings.HasPrefix(n, strings.TrimSuffix(index, "*")) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ids := make([]string, 0, len(s.indices[n]))
+		for id := range s.indices[n] {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			src := s.indices[n][id]
+			var decoded any
+			json.Unmarshal(src, &decoded)
+			flat, _ := json.Marshal(decoded) // JSON escapes normalised, so text compares as text
+			if text == "" || strings.Contains(string(flat), text) {
+				hits = append(hits, map[string]any{"_index": n, "_id": id, "_score": 1.0, "_source": src})
+			}
+		}
+	}
+	writeJSON(w, 200, map[string]any{
+		"took": 1, "timed_out": false,
+		"hits": map[string]any{"total": map[string]any{"value": len(hits), "relation": "eq"}, "max_score": 1.0, "hits": hits},
+	})
+}
+
+func (s *Server) catIndices(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.indices))
+	for n := range s.indices {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	if _, verbose := r.URL.Query()["v"]; verbose {
+		fmt.Fprintf(w, "%-6s %-6s %-20s %-9s\n", "health", "status", "index", "docs.count")
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "%-6s %-6s %-20s %-9d\n", "green", "open", n, len(s.indices[n]))
+	}
+}

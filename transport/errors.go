@@ -1,0 +1,26 @@
+package transport
+
+import "errors"
+
+// ErrAuthorizationSet is the cause of the error for a request that already
+// carries an Authorization header, such as basic auth configured in the
+// client: SigV4 replaces that header, so the two cannot be combined on one
+// request. Remove the username and password from the client configuration.
+var ErrAuthorizationSet = errors.New("the request already has an Authorization header (basic auth?); SigV4 and basic auth cannot be combined on one request: remove the username and password from the client configuration")
+
+// Error is returned for a request that was not sent because it could not be
+// signed. Its message names the step that failed and the cause; it never
+// contains a secret key, a session token or a signature.
+type Error struct {
+	// Op is the step that failed, such as "retrieve credentials".
+	Op string
+	// Err is the cause: a credentials, signer or region error, or
+	// ErrAuthorizationSet.
+	Err error
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return "sigv4/transport: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,296 @@
+package transport_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/signer"
+	"github.com/opensearch-sigv4/sigv4/transport"
+)
+
+func TestPlainHTTPClient(t *testing.T) {
+	rg := newRig(t, "es")
+	client := &http.Client{Transport: rg.transport(goodCreds, "es")}
+	res, err := client.Get(rg.srv.URL + "/_cat/indices?v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), "health") {
+		t.Fatalf("%d %s", res.StatusCode, b)
+	}
+	res, err = client.Post(rg.srv.URL+"/plain/_doc/1", "application/json", strings.NewReader(docBody("plain")))
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("POST: %v %v", res, err)
+	}
+	res.Body.Close()
+	if rg.verifier.Accepted() != 2 || rg.verifier.Rejected() != 0 {
+		t.Errorf("accepted %d, rejected %d", rg.verifier.Accepted(), rg.verifier.Rejected())
+	}
+}
+
+// snapshot is what a caller can see of its request.
+type snapshot struct {
+	Method, URL, Host, RawPath, RawQuery string
+	Header                               http.Header
+	ContentLength                        int64
+}
+
+func snap(r *http.Request) snapshot {
+	return snapshot{r.Method, r.URL.String(), r.Host, r.URL.RawPath, r.URL.RawQuery, r.Header.Clone(), r.ContentLength}
+}
+
+// TestCallerRequestUnchanged: RoundTrip signs a clone; the caller's
+// headers, URL and host stay as they were, and a body with GetBody can
+// still be read from GetBody.
+func TestCallerRequestUnchanged(t *testing.T) {
+	rg := newRig(t, "es")
+	tr := rg.transport(goodCreds, "es")
+	body := docBody("unchanged")
+	u := rg.srv.URL + "/idx/./_doc/" + url.PathEscape("a/b c") + "?refresh&q=a+b"
+	req, _ := http.NewRequest("PUT", u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Opaque-Id", "caller")
+	before := snap(req)
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if after := snap(req); !reflect.DeepEqual(before, after) {
+		t.Errorf("caller's request changed:\nbefore %+v\n after %+v", before, after)
+	}
+	for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Content-Sha256", "X-Amz-Security-Token"} {
+		if req.Header.Get(h) != "" {
+			t.Errorf("caller's request got %s", h)
+		}
+	}
+	rc, _ := req.GetBody()
+	if b, _ := io.ReadAll(rc); string(b) != body {
+		t.Errorf("GetBody after RoundTrip reads %q", b)
+	}
+	// The request as sent was normalised: "/./" removed, the query canonical.
+	got := rg.requests()[0].target
+	if want := "/idx/_doc/a%2Fb%20c?q=a%20b&refresh="; got != want {
+		t.Errorf("sent %q, want %q", got, want)
+	}
+}
+
+// closeTracker records whether the body was closed and read.
+type closeTracker struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (c *closeTracker) Close() error { c.closed.Store(true); return nil }
+
+// TestNothingSentWhenSigningFails: a request that cannot be signed is not
+// sent; the error names the cause; the body is closed.
+func TestNothingSentWhenSigningFails(t *testing.T) {
+	boom := errors.New("metadata service on fire")
+	cases := []struct {
+		name   string
+		fns    []func(*transport.Options)
+		setup  func(*http.Request)
+		is     error
+		says   string
+		target any
+	}{
+		{"basic auth", nil, func(r *http.Request) { r.SetBasicAuth("admin", "admin") }, transport.ErrAuthorizationSet, "basic auth", nil},
+		{"credentials unavailable", []func(*transport.Options){func(o *transport.Options) {
+			o.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{}, boom })
+		}}, nil, boom, "retrieve credentials: metadata service on fire", nil},
+		{"body read fails", nil, func(r *http.Request) {
+			r.GetBody = nil
+			r.Body = &closeTracker{Reader: io.MultiReader(strings.NewReader("part"), errReader{boom})}
+		}, boom, "reading the request body failed", nil},
+		{"GetBody fails", nil, func(r *http.Request) {
+			r.GetBody = func() (io.ReadCloser, error) { return nil, boom }
+		}, signer.ErrBody, "GetBody", nil},
+		{"header with a line break", nil, func(r *http.Request) { r.Header["X-Amz-Meta-X"] = []string{"a\nb"} }, signer.ErrHeader, "CR or LF", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rg := newRig(t, "es")
+			tr := rg.transport(goodCreds, "es", c.fns...)
+			body := &closeTracker{Reader: strings.NewReader("{}")}
+			req, _ := http.NewRequest("POST", rg.srv.URL+"/x/_doc/1", nil)
+			req.Body = body
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("{}")), nil }
+			if c.setup != nil {
+				c.setup(req)
+			}
+			tracked, _ := req.Body.(*closeTracker)
+			res, err := tr.RoundTrip(req)
+			if res != nil {
+				t.Fatalf("got a response: %d", res.StatusCode)
+			}
+			var te *transport.Error
+			if !errors.Is(err, c.is) || !errors.As(err, &te) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("err = %v, want %v saying %q", err, c.is, c.says)
+			}
+			if len(rg.requests()) != 0 {
+				t.Errorf("%d requests reached the server", len(rg.requests()))
+			}
+			if tracked != nil && !tracked.closed.Load() {
+				t.Error("request body not closed")
+			}
+			for _, secret := range []string{goodCreds.SecretAccessKey, goodCreds.SessionToken} {
+				if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), secret) {
+					t.Error("error contains a secret")
+				}
+			}
+		})
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+func TestSignRequestRefusesBasicAuthButResigns(t *testing.T) {
+	tr, _ := transport.New(func(o *transport.Options) {
+		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+	})
+	req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
+	req.SetBasicAuth("u", "p")
+	if err := tr.SignRequest(req); !errors.Is(err, transport.ErrAuthorizationSet) {
+		t.Errorf("basic auth: err = %v", err)
+	}
+	req.Header.Del("Authorization")
+	if err := tr.SignRequest(req); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.SignRequest(req); err != nil { // a retry re-signs its own signature
+		t.Errorf("re-signing: %v", err)
+	}
+}
+
+// captureBase records the signed request instead of sending it.
+type captureBase struct{ got *http.Request }
+
+func (c *captureBase) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.got = r
+	return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+}
+
+func scopeOf(t *testing.T, r *http.Request) string {
+	t.Helper()
+	a := r.Header.Get("Authorization")
+	_, rest, _ := strings.Cut(a, "Credential=")
+	cred, _, _ := strings.Cut(rest, ",")
+	_, scope, _ := strings.Cut(cred, "/")
+	return scope[len("20060102/"):]
+}
+
+func TestRegionAndServiceFromHost(t *testing.T) {
+	cases := []struct {
+		url, region, service, want string
+	}{
+		{"https://search-logs-abc.ap-northeast-1.es.amazonaws.com/_search", "", "", "ap-northeast-1/es/aws4_request"},
+		{"https://vpc-logs-abc.eu-west-1.es.amazonaws.com/", "", "", "eu-west-1/es/aws4_request"},
+		{"https://abc123.us-west-2.aoss.amazonaws.com/idx/_search", "", "", "us-west-2/aoss/aws4_request"},
+		{"https://abc123.cn-north-1.aoss.amazonaws.com.cn/", "", "", "cn-north-1/aoss/aws4_request"},
+		{"https://abc123.us-west-2.aoss.amazonaws.com/", "sa-east-1", "es", "sa-east-1/es/aws4_request"}, // explicit wins
+	}
+	for _, c := range cases {
+		base := &captureBase{}
+		tr, err := transport.New(func(o *transport.Options) {
+			o.Region, o.Service, o.Base = c.region, c.service, base
+			o.Credentials = credentials.Static("AKID", "secret", "")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", c.url, nil)
+		if _, err := tr.RoundTrip(req); err != nil {
+			t.Fatalf("%s: %v", c.url, err)
+		}
+		if got := scopeOf(t, base.got); got != c.want {
+			t.Errorf("%s: scope %s, want %s", c.url, got, c.want)
+		}
+	}
+}
+
+func TestRegionFromEnvironmentAndNoRegionError(t *testing.T) {
+	base := &captureBase{}
+	t.Setenv("AWS_REGION", "eu-north-1")
+	tr, _ := transport.New(func(o *transport.Options) { o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "") })
+	req, _ := http.NewRequest("GET", "https://search-x.us-east-1.es.amazonaws.com/", nil)
+	tr.RoundTrip(req)
+	if got := scopeOf(t, base.got); got != "eu-north-1/es/aws4_request" {
+		t.Errorf("scope %s: AWS_REGION should win over the host name", got)
+	}
+
+	t.Setenv("AWS_REGION", "")
+	tr, _ = transport.New(func(o *transport.Options) { o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "") })
+	req, _ = http.NewRequest("GET", "http://localhost:9200/", nil)
+	_, err := tr.RoundTrip(req)
+	var re *credentials.RegionError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "set the Region option or AWS_REGION") {
+		t.Errorf("err = %v, want a RegionError saying what to set", err)
+	}
+}
+
+func TestSigningHostForTunnels(t *testing.T) {
+	base := &captureBase{}
+	tr, _ := transport.New(func(o *transport.Options) {
+		o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "")
+		o.SigningHost = "search-d.eu-west-1.es.amazonaws.com"
+	})
+	req, _ := http.NewRequest("GET", "https://localhost:9443/_cluster/health", nil)
+	if _, err := tr.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if base.got.Host != "search-d.eu-west-1.es.amazonaws.com" || base.got.URL.Host != "localhost:9443" {
+		t.Errorf("sent Host %q to %q", base.got.Host, base.got.URL.Host)
+	}
+	if got := scopeOf(t, base.got); got != "eu-west-1/es/aws4_request" {
+		t.Errorf("scope %s: the region should come from the signing host", got)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	_, err := transport.New(func(o *transport.Options) { o.SignedHeaders = []string{"Content-Length"} })
+	if !errors.Is(err, signer.ErrOption) || !strings.HasPrefix(err.Error(), "sigv4/transport: configure: ") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestTraceHook(t *testing.T) {
+	var traces []signer.Trace
+	base := &captureBase{}
+	tr, _ := transport.New(func(o *transport.Options) {
+		o.Base, o.Region = base, "us-east-1"
+		o.Credentials = credentials.Static("AKIDEXAMPLE1234", goodCreds.SecretAccessKey, goodCreds.SessionToken)
+		o.Trace = func(x signer.Trace) { traces = append(traces, x) }
+	})
+	req, _ := http.NewRequest("POST", "https://search-d.us-east-1.es.amazonaws.com/_bulk", bytes.NewReader([]byte("{}\n")))
+	tr.RoundTrip(req)
+	if len(traces) != 1 || traces[0].AccessKeyID != "***********1234" || traces[0].Source != credentials.SourceStatic || !strings.HasPrefix(traces[0].CanonicalRequest, "POST\n/_bulk\n") {
+		t.Fatalf("traces = %+v", traces)
+	}
+	all := fmt.Sprintf("%+v", traces)
+	sig := base.got.Header.Get("Authorization")[strings.Index(base.got.Header.Get("Authorization"), "Signature=")+10:]
+	for _, secret := range []string{goodCreds.SecretAccessKey, goodCreds.SessionToken, sig} {
+		if strings.Contains(all, secret) {
+			t.Errorf("trace contains a secret")
+		}
+	}
+}
