@@ -412,3 +412,38 @@ func TestConcurrentSigning(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestCanonicalReconstructsWhatWasSigned: from the request as sent,
+// Canonical gives back the canonical request (token redacted) and string to
+// sign that Sign used.
+func TestCanonicalReconstructsWhatWasSigned(t *testing.T) {
+	for _, u := range []string{
+		"https://search-d.us-east-1.es.amazonaws.com:443//idx/./_doc/a%2Fb?refresh&q=a+b",
+		"https://h.us-east-1.aoss.amazonaws.com/東京/_search",
+		"https://bucket.s3.amazonaws.com/a+b(c)/./x",
+	} {
+		for _, service := range []string{"es", "aoss", "s3"} {
+			var tr signer.Trace
+			s := mustNew(t, func(o *signer.Options) { o.Trace = func(x signer.Trace) { tr = x } })
+			req, _ := http.NewRequest("POST", u, strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Add("X-Amz-Meta-A", " x  y ")
+			req.Header.Add("X-Amz-Meta-A", "z")
+			if err := s.Sign(req, testCreds, "us-east-1", service, testTime); err != nil {
+				t.Fatal(err)
+			}
+			creq, sts, err := signer.Canonical(req)
+			if err != nil || creq != tr.CanonicalRequest || sts != tr.StringToSign {
+				t.Errorf("%s (%s): Canonical = %q, %q, %v\nwant %q, %q", u, service, creq, sts, err, tr.CanonicalRequest, tr.StringToSign)
+			}
+		}
+	}
+	if _, _, err := signer.Canonical(httptestRequest()); !errors.Is(err, signer.ErrRequest) {
+		t.Errorf("unsigned request: err = %v", err)
+	}
+}
+
+func httptestRequest() *http.Request {
+	r, _ := http.NewRequest("GET", "https://h/", nil)
+	return r
+}

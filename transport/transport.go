@@ -3,10 +3,14 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +36,13 @@ type Options struct {
 	// "aoss" for a *.aoss.amazonaws.com host and "es" otherwise.
 	Service string
 
+	// Endpoint, when not empty, is the URL of the domain or collection the
+	// transport talks to. New then settles the region and service at once:
+	// from the options, the environment, the endpoint's host name or the
+	// shared config, failing with an error that names the option to set
+	// when none gives a region. Without it they are settled per request.
+	Endpoint string
+
 	// Credentials provides the credentials; it must be safe for concurrent
 	// use. Nil means aws-sdk-go-v2's default chain in a credentials.Cache.
 	// Wrap a provider of your own in credentials.NewCache so that requests
@@ -53,6 +64,10 @@ type Options struct {
 	// Clock returns the time to sign with. Nil means time.Now.
 	Clock func() time.Time
 
+	// OnForbidden, when not nil, receives the diagnosis of every 403
+	// response, before any retry. It must be safe for concurrent use.
+	OnForbidden func(*Diagnosis)
+
 	// Trace, when not nil, receives what was signed for every request: the
 	// canonical request, the string to sign, the credential source, the
 	// masked access key id and the credentials' expiry. Never the secret,
@@ -71,6 +86,11 @@ type Transport struct {
 	region  string // fixed: from the options or the environment
 	service string // fixed: from the options
 	host    string // SigningHost
+	onDeny  func(*Diagnosis)
+
+	// skew is the learned offset of AWS's clock from ours, in nanoseconds,
+	// added to the signing time after a clock-skew 403.
+	skew atomic.Int64
 
 	regionMu       sync.Mutex
 	resolvedRegion string // from shared config or IMDS, once found
@@ -107,6 +127,7 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 		region:  o.Region,
 		service: o.Service,
 		host:    o.SigningHost,
+		onDeny:  o.OnForbidden,
 	}
 	if t.creds == nil {
 		t.creds = credentials.NewCache(credentials.Default())
@@ -123,14 +144,59 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	if t.region == "" {
 		t.region = os.Getenv("AWS_DEFAULT_REGION")
 	}
+	if o.Endpoint != "" {
+		if err := t.settleScope(o.Endpoint); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
+}
+
+// settleScope fixes the region and service for an endpoint known at
+// construction, without network I/O.
+func (t *Transport) settleScope(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return &Error{Op: "configure", Err: errors.New("Endpoint " + strconv.Quote(endpoint) + " is not a URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com")}
+	}
+	host := t.host
+	if host == "" {
+		host = u.Host
+	}
+	ep, fromHost := credentials.ParseEndpoint(host)
+	if t.service == "" {
+		t.service = "es"
+		if fromHost {
+			t.service = ep.Service
+		}
+	}
+	if t.region != "" {
+		return nil
+	}
+	if fromHost {
+		t.region = ep.Region
+		return nil
+	}
+	r, err := credentials.ResolveRegion(context.Background(), func(o *credentials.RegionOptions) {
+		o.Endpoint, o.DisableIMDS = host, true
+	})
+	if err != nil {
+		return &Error{Op: "configure", Err: errors.New("no region for " + u.Host + ", which is not an Amazon OpenSearch Service host name: set the Region option (or AWS_REGION), and Service if it is not \"es\"")}
+	}
+	t.region = r.Name
+	return nil
 }
 
 // RoundTrip signs a copy of req and sends it with the base RoundTripper.
 // req itself is never modified. Every call signs anew, with a fresh time,
 // so a client's retries are signed again. Responses come back as they are,
-// whatever their status. A request that cannot be signed is not sent: the
-// error says why, and req's body is closed.
+// whatever their status, with one exception: after a 403 for clock skew
+// (the offset is learned from the response's Date header, unless it carries
+// an Age header) or for an invalid or expired token (the credentials are
+// invalidated, when the provider has an Invalidate method), the request is
+// signed again and sent once more, when its body can be replayed. A request
+// that cannot be signed is not sent: the error says why, and req's body is
+// closed.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	bodyClosed := false
 	if req.Body != nil {
@@ -151,7 +217,60 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	bodyClosed = true // the base RoundTripper closes it from here on
-	return t.base.RoundTrip(r)
+	res, err := t.base.RoundTrip(r)
+	if err != nil || res.StatusCode != http.StatusForbidden {
+		return res, err
+	}
+	return t.heal(req, r, res)
+}
+
+// heal handles a 403: it passes the diagnosis to the hook and, for clock
+// skew or an invalid token, retries once when the body can be replayed.
+// The caller's own retries are signed anew by RoundTrip as usual.
+func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Response, error) {
+	d, _ := Diagnose(res).(*Diagnosis)
+	if d == nil {
+		return res, nil
+	}
+	if t.onDeny != nil {
+		t.onDeny(d)
+	}
+	replayable := sent.Body == nil || sent.Body == http.NoBody || sent.GetBody != nil
+	switch d.Cause {
+	case CauseClockSkew:
+		if res.Header.Get("Age") != "" || d.ServerTime.IsZero() {
+			return res, nil // a cached response's Date says nothing of the clock now
+		}
+		t.skew.Store(int64(d.ServerTime.Sub(t.clock())))
+	case CauseInvalidToken:
+		inv, ok := t.creds.(interface{ Invalidate() })
+		if !ok {
+			return res, nil
+		}
+		inv.Invalidate()
+	default:
+		return res, nil
+	}
+	if !replayable {
+		return res, nil
+	}
+	retry := orig.Clone(orig.Context())
+	if sent.GetBody != nil {
+		body, err := sent.GetBody()
+		if err != nil {
+			return res, nil // keep the 403; the caller sees why it failed
+		}
+		retry.Body, retry.GetBody, retry.ContentLength = body, sent.GetBody, sent.ContentLength
+	}
+	if err := t.sign(retry); err != nil {
+		if retry.Body != nil {
+			retry.Body.Close()
+		}
+		return res, nil
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, maxDiagnosisBody))
+	res.Body.Close()
+	return t.base.RoundTrip(retry)
 }
 
 // SignRequest signs req in place. It gives Transport the shape of
@@ -186,7 +305,8 @@ func (t *Transport) sign(r *http.Request) error {
 	if err != nil {
 		return &Error{Op: "retrieve credentials", Err: err}
 	}
-	if err := t.signer.Sign(r, creds, region, service, t.clock()); err != nil {
+	at := t.clock().Add(time.Duration(t.skew.Load()))
+	if err := t.signer.Sign(r, creds, region, service, at); err != nil {
 		return &Error{Op: "sign the request", Err: err}
 	}
 	return nil

@@ -294,3 +294,32 @@ func TestTraceHook(t *testing.T) {
 		}
 	}
 }
+
+func TestEndpointSettlesScopeAtConstruction(t *testing.T) {
+	base := &captureBase{}
+	mk := func(fns ...func(*transport.Options)) (*transport.Transport, error) {
+		return transport.New(append([]func(*transport.Options){func(o *transport.Options) {
+			o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "")
+		}}, fns...)...)
+	}
+	tr, err := mk(func(o *transport.Options) { o.Endpoint = "https://abc.eu-west-3.aoss.amazonaws.com" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "https://localhost:8443/", nil) // a tunnel to it
+	tr.RoundTrip(req)
+	if got := scopeOf(t, base.got); got != "eu-west-3/aoss/aws4_request" {
+		t.Errorf("scope %s", got)
+	}
+
+	_, err = mk(func(o *transport.Options) { o.Endpoint = "http://localhost:9200" })
+	if err == nil || !strings.Contains(err.Error(), "set the Region option (or AWS_REGION)") {
+		t.Errorf("no region: err = %v", err)
+	}
+	if _, err = mk(func(o *transport.Options) { o.Endpoint, o.Region = "http://localhost:9200", "us-east-1" }); err != nil {
+		t.Errorf("explicit region: %v", err)
+	}
+	if _, err = mk(func(o *transport.Options) { o.Endpoint = "::not a url" }); err == nil || !strings.Contains(err.Error(), "is not a URL") {
+		t.Errorf("bad endpoint: %v", err)
+	}
+}
