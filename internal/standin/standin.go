@@ -22,13 +22,39 @@ import (
 // Server holds indices of JSON documents. The zero value is not usable;
 // create one with New. It is safe for concurrent use.
 type Server struct {
-	mu      sync.Mutex
-	indices map[string]map[string]json.RawMessage
-	nextID  int
+	mu        sync.Mutex
+	indices   map[string]map[string]json.RawMessage
+	nextID    int
+	principal string
+	mappings  map[string]roleMapping
 }
 
-// New returns an empty stand-in.
-func New() *Server { return &Server{indices: map[string]map[string]json.RawMessage{}} }
+// roleMapping is a role mapping of the security plugin.
+type roleMapping struct {
+	BackendRoles    []string `json:"backend_roles"`
+	Hosts           []string `json:"hosts"`
+	Users           []string `json:"users"`
+	AndBackendRoles []string `json:"and_backend_roles,omitempty"`
+	Description     string   `json:"description,omitempty"`
+}
+
+// New returns an empty stand-in. Its security plugin maps the master user
+// "admin" to all_access.
+func New() *Server {
+	return &Server{
+		indices:  map[string]map[string]json.RawMessage{},
+		mappings: map[string]roleMapping{"all_access": {Users: []string{"admin"}, BackendRoles: []string{}, Hosts: []string{}, Description: "Maps the master user"}},
+	}
+}
+
+// SetPrincipal sets the IAM role ARN that _plugins/_security/authinfo
+// reports as the caller, as fine-grained access control does for a signed
+// request.
+func (s *Server) SetPrincipal(arn string) {
+	s.mu.Lock()
+	s.principal = arn
+	s.mu.Unlock()
+}
 
 // Doc returns a stored document's source, for tests.
 func (s *Server) Doc(index, id string) (json.RawMessage, bool) {
@@ -93,6 +119,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	segs := segments(r)
 	switch {
+	case len(segs) >= 3 && segs[0] == "_plugins" && segs[1] == "_security":
+		s.security(w, r, segs[2:], body)
 	case len(segs) == 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		writeJSON(w, 200, map[string]any{
 			"name": "standin", "cluster_name": "sigv4-standin",
@@ -325,5 +353,59 @@ func (s *Server) catIndices(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, n := range names {
 		fmt.Fprintf(w, "%-6s %-6s %-20s %-9d\n", "green", "open", n, len(s.indices[n]))
+	}
+}
+
+// security answers _plugins/_security/authinfo and
+// _plugins/_security/api/rolesmapping/{role}.
+func (s *Server) security(w http.ResponseWriter, r *http.Request, segs []string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case len(segs) == 1 && segs[0] == "authinfo":
+		var roles []string
+		for name, m := range s.mappings {
+			for _, br := range m.BackendRoles {
+				if br == s.principal {
+					roles = append(roles, name)
+				}
+			}
+		}
+		sort.Strings(roles)
+		writeJSON(w, 200, map[string]any{
+			"user":          "User [name=" + s.principal + ", backend_roles=[" + s.principal + "], requestedTenant=null]",
+			"user_name":     s.principal,
+			"backend_roles": []string{s.principal},
+			"roles":         roles,
+			"tenants":       map[string]bool{s.principal: true},
+		})
+	case len(segs) == 3 && segs[0] == "api" && segs[1] == "rolesmapping":
+		role := segs[2]
+		switch r.Method {
+		case http.MethodGet:
+			m, ok := s.mappings[role]
+			if !ok {
+				writeJSON(w, 404, map[string]string{"status": "NOT_FOUND", "message": "'" + role + "' not found."})
+				return
+			}
+			writeJSON(w, 200, map[string]roleMapping{role: m})
+		case http.MethodPut:
+			var m roleMapping
+			if err := json.Unmarshal(body, &m); err != nil {
+				writeJSON(w, 400, map[string]string{"status": "BAD_REQUEST", "message": "invalid JSON: " + err.Error()})
+				return
+			}
+			_, existed := s.mappings[role]
+			s.mappings[role] = m
+			status, verb := 201, "created"
+			if existed {
+				status, verb = 200, "updated"
+			}
+			writeJSON(w, status, map[string]string{"status": map[bool]string{true: "OK", false: "CREATED"}[existed], "message": "'" + role + "' " + verb + "."})
+		default:
+			errorJSON(w, 405, "method_not_allowed", r.Method+" not allowed on a role mapping")
+		}
+	default:
+		errorJSON(w, 400, "illegal_argument_exception", "the stand-in does not support "+r.URL.Path)
 	}
 }

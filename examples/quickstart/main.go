@@ -1,0 +1,266 @@
+// Command quickstart signs OpenSearch requests with sigv4's transport and
+// shows, for each, the credential source, region and service, request line
+// and status.
+//
+//	go run ./examples/quickstart                       # offline: a local verifying endpoint and an in-memory stand-in
+//	go run ./examples/quickstart -upstream http://localhost:9200   # the verifying endpoint in front of a real OpenSearch
+//	go run ./examples/quickstart -endpoint https://search-mydomain-abc.eu-west-1.es.amazonaws.com
+//
+// With -endpoint it uses the default credential chain and infers the region
+// and service from the host name (set -region and -service otherwise). It
+// creates an index named sigv4-quickstart-<random>, and deletes it at the
+// end.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	opensearch "github.com/opensearch-project/opensearch-go/v2"
+	"github.com/opensearch-project/opensearch-go/v2/opensearchapi"
+
+	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/demo"
+	"github.com/opensearch-sigv4/sigv4/signer"
+	"github.com/opensearch-sigv4/sigv4/transport"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+// printer writes one line per request as it goes on the wire, with what
+// was signed: it is the base RoundTripper below the signing transport.
+type printer struct {
+	out  io.Writer
+	next http.RoundTripper
+	mu   sync.Mutex
+	last signer.Trace
+}
+
+func (p *printer) trace(t signer.Trace) { p.mu.Lock(); p.last = t; p.mu.Unlock() }
+
+func (p *printer) RoundTrip(r *http.Request) (*http.Response, error) {
+	p.mu.Lock()
+	t := p.last
+	p.mu.Unlock()
+	res, err := p.next.RoundTrip(r)
+	status := "error: " + fmt.Sprint(err)
+	if err == nil {
+		status = res.Status
+	}
+	scope := strings.TrimSuffix(t.CredentialScope[strings.IndexByte(t.CredentialScope, '/')+1:], "/aws4_request")
+	fmt.Fprintf(p.out, "   %s %s\n     signed for %s with %s credentials (key %s) -> %s\n", r.Method, r.URL.RequestURI(), scope, t.Source, t.AccessKeyID, status)
+	return res, err
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(out)
+	upstream := fs.String("upstream", "", "put the local verifying endpoint in front of this OpenSearch (e.g. http://localhost:9200)")
+	endpoint := fs.String("endpoint", "", "an Amazon OpenSearch Service domain or Serverless collection URL")
+	region := fs.String("region", "", "with -endpoint: the region, when the host name does not tell")
+	service := fs.String("service", "", "with -endpoint: es or aoss, when the host name does not tell")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *upstream != "" && *endpoint != "" {
+		return errors.New("give -upstream or -endpoint, not both")
+	}
+
+	p := &printer{out: out, next: http.DefaultTransport}
+	var creds *credentials.Cache
+	var addr string
+	var local *demo.Endpoint
+
+	fmt.Fprintln(out, "sigv4 quickstart")
+	switch {
+	case *endpoint != "":
+		fmt.Fprintln(out, "mode: a real domain, with the default credential chain")
+		addr = *endpoint
+		creds = credentials.NewCache(credentials.Default())
+	default:
+		var err error
+		local, err = demo.Start(*upstream)
+		if err != nil {
+			return err
+		}
+		defer local.Close()
+		if *upstream == "" {
+			fmt.Fprintln(out, "mode: offline. The endpoint is a local server that verifies SigV4 the way Amazon OpenSearch")
+			fmt.Fprintln(out, "      Service does, in front of an in-memory stand-in for OpenSearch (not OpenSearch itself).")
+		} else {
+			fmt.Fprintln(out, "mode: local development. The endpoint verifies SigV4 the way Amazon OpenSearch Service does")
+			fmt.Fprintln(out, "      and forwards accepted requests to "+*upstream+".")
+		}
+		addr = local.URL
+		*region, *service = demo.Region, demo.Service
+		c := demo.Credentials()
+		creds = credentials.NewCache(credentials.Static(c.AccessKeyID, c.SecretAccessKey, c.SessionToken))
+	}
+	fmt.Fprintln(out, "endpoint:", addr)
+
+	tr, err := transport.New(func(o *transport.Options) {
+		o.Endpoint, o.Region, o.Service = addr, *region, *service
+		o.Credentials = creds
+		o.Base = p
+		o.Trace = p.trace
+	})
+	if err != nil {
+		return err
+	}
+	client, err := opensearch.NewClient(opensearch.Config{Addresses: []string{addr}, Transport: tr})
+	if err != nil {
+		return err
+	}
+
+	index := "sigv4-quickstart-" + randomSuffix()
+	step := 0
+	next := func(title string) { step++; fmt.Fprintf(out, "\n%d. %s\n", step, title) }
+	check := func(res *opensearchapi.Response, err error) ([]byte, error) {
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.IsError() {
+			return b, fmt.Errorf("%s: %s", res.Status(), firstLine(string(b)))
+		}
+		return b, nil
+	}
+
+	next("cluster info")
+	b, err := check(client.Info())
+	if err != nil {
+		return err
+	}
+	var info struct {
+		Version struct{ Number, Distribution string }
+		Tagline string
+	}
+	json.Unmarshal(b, &info)
+	fmt.Fprintf(out, "   cluster: %s %s\n", orDefault(info.Version.Distribution, "opensearch"), info.Version.Number)
+
+	next("create index " + index)
+	if _, err := check(client.Indices.Create(index)); err != nil {
+		return err
+	}
+	defer func() {
+		next("delete index " + index)
+		if _, err := check(client.Indices.Delete([]string{index})); err != nil {
+			fmt.Fprintln(out, "   could not delete it:", err)
+		}
+		if local != nil {
+			fmt.Fprintf(out, "\nthe endpoint accepted %d signed requests and rejected %d (the wrong secret).\n",
+				local.Verifier.Accepted(), local.Verifier.Rejected())
+		}
+	}()
+
+	next("bulk-index 4 documents (Japanese text among them)")
+	docs := []map[string]string{
+		{"title": "東京物語", "director": "小津安二郎", "year": "1953"},
+		{"title": "七人の侍", "director": "黒澤明", "year": "1954"},
+		{"title": "Tokyo Story (English title)", "director": "Yasujirō Ozu", "year": "1953"},
+		{"title": "東京オリンピック", "director": "市川崑", "year": "1965"},
+	}
+	var bulk strings.Builder
+	for i, d := range docs {
+		meta, _ := json.Marshal(map[string]map[string]string{"index": {"_index": index, "_id": fmt.Sprint(i + 1)}})
+		src, _ := json.Marshal(d)
+		bulk.Write(meta)
+		bulk.WriteByte('\n')
+		bulk.Write(src)
+		bulk.WriteByte('\n')
+	}
+	b, err = check(client.Bulk(strings.NewReader(bulk.String()), client.Bulk.WithRefresh("true")))
+	if err != nil {
+		return err
+	}
+	var bulkRes struct {
+		Errors bool
+		Items  []map[string]struct{ Status int }
+	}
+	json.Unmarshal(b, &bulkRes)
+	fmt.Fprintf(out, "   indexed %d documents, errors: %v\n", len(bulkRes.Items), bulkRes.Errors)
+
+	next(`search for "東京"`)
+	b, err = check(client.Search(client.Search.WithIndex(index), client.Search.WithQuery("title:東京")))
+	if err != nil {
+		return err
+	}
+	var found struct {
+		Hits struct {
+			Hits []struct {
+				Source map[string]string `json:"_source"`
+			}
+		}
+	}
+	json.Unmarshal(b, &found)
+	for _, h := range found.Hits.Hits {
+		fmt.Fprintf(out, "   hit: %s (%s, %s)\n", h.Source["title"], h.Source["director"], h.Source["year"])
+	}
+
+	next("the same search signed with a wrong secret: AWS rejects it")
+	real, err := creds.Retrieve(ctx)
+	if err != nil {
+		return err
+	}
+	wrong, err := transport.New(func(o *transport.Options) {
+		o.Endpoint, o.Region, o.Service = addr, *region, *service
+		o.Credentials = credentials.Static(real.AccessKeyID, "not-the-right-secret", real.SessionToken)
+		o.Base = p
+		o.Trace = p.trace
+	})
+	if err != nil {
+		return err
+	}
+	u, _ := url.Parse(addr)
+	u.Path = "/" + index + "/_search"
+	u.RawQuery = url.Values{"q": {"title:東京"}}.Encode()
+	res, err := (&http.Client{Transport: wrong}).Get(u.String())
+	if err != nil {
+		return err
+	}
+	diag := transport.Diagnose(res)
+	res.Body.Close()
+	if diag == nil {
+		return fmt.Errorf("the wrong secret was not rejected (%s)", res.Status)
+	}
+	fmt.Fprintln(out, "   diagnosis:")
+	for _, l := range strings.Split(diag.Error(), "\n") {
+		fmt.Fprintln(out, "   | "+l)
+	}
+	return nil
+}
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
