@@ -13,8 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/opensearch-sigv4/sigv4/credentials"
 	"github.com/opensearch-sigv4/sigv4/internal/standin"
 	"github.com/opensearch-sigv4/sigv4/sigv4test"
+	"github.com/opensearch-sigv4/sigv4/transport"
 )
 
 // The demo's credentials and scope. They are not AWS keys: the local
@@ -44,6 +46,13 @@ type Endpoint struct {
 	// Store is the stand-in, or nil with an upstream.
 	Store *standin.Server
 	srv   *httptest.Server
+}
+
+// Options points a transport at the endpoint with the demo's keys, region
+// and service.
+func (e *Endpoint) Options(o *transport.Options) {
+	o.Endpoint, o.Region, o.Service = e.URL, Region, Service
+	o.Credentials = credentials.Static(AccessKeyID, SecretAccessKey, SessionToken)
 }
 
 // Close stops the endpoint.

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	_, cleanup := testenv.Isolate()
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+func TestSettings(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"explicit keys given to the program\n  chain: credentials.Chain(Static > Environment > ContainerEndpoint > EC2InstanceMetadata)\n  won: Static (key AKIAEXPL..., expires: false)",
+		"AWS Lambda (the runtime sets the environment)\n  chain: credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)\n  won: Environment (key ASIALAMB..., expires: false)",
+		"ECS or Fargate task (container endpoint)\n  chain: credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)\n  won: ContainerEndpoint (key ASIATASK..., expires: true)",
+		"EC2 instance (instance metadata, IMDSv2)\n  chain: credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)\n  won: EC2InstanceMetadata (key ASIAINST..., expires: true)",
+		"nothing configured\n  chain: credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)\n  no credentials:\n    Environment: not used\n    ContainerEndpoint: not used\n    EC2InstanceMetadata: not used",
+	}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks\n%s\n--- got:\n%s", w, out.String())
+		}
+	}
+	if os.Getenv("AWS_ACCESS_KEY_ID") != "" || os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") != "" {
+		t.Error("the environment was not restored")
+	}
+}
+
+func TestHere(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-here"}, &out); err != nil || !strings.Contains(out.String(), "this machine\n") {
+		t.Errorf("%v\n%s", err, out.String())
+	}
+}
