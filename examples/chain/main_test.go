@@ -10,12 +10,7 @@ import (
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	_, cleanup := testenv.Isolate()
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestSettings(t *testing.T) {
 	var out bytes.Buffer

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,12 +12,7 @@ import (
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
 
-func TestMain(m *testing.M) {
-	_, cleanup := testenv.Isolate()
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // lambdaEnv sets what Lambda sets for a function, pointed at the local
 // verifying endpoint.

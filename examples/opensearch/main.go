@@ -38,16 +38,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := []func(*transport.Options){func(o *transport.Options) { o.Endpoint = *endpoint }}
-	if *endpoint == "" { // offline: a local verifying endpoint and demo keys
-		local, err := demo.Start("")
-		if err != nil {
-			return err
-		}
-		defer local.Close()
-		*endpoint = local.URL
-		opts = append(opts, local.Options)
+	// Without -endpoint: a local verifying endpoint and demo keys.
+	opts, stop, err := demo.Target(endpoint)
+	if err != nil {
+		return err
 	}
+	defer stop()
 
 	// The part to copy: a signing transport, given to opensearch-go.
 	tr, err := transport.New(opts...)

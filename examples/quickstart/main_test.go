@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,12 +12,7 @@ import (
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	_, cleanup := testenv.Isolate()
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func runOK(t *testing.T, args ...string) string {
 	t.Helper()

@@ -95,16 +95,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := []func(*transport.Options){func(o *transport.Options) { o.Endpoint = *endpoint }}
-	if *endpoint == "" {
-		local, err := demo.Start("")
-		if err != nil {
-			return err
-		}
-		defer local.Close()
-		*endpoint = local.URL
-		opts = append(opts, local.Options)
+	// Without -endpoint: a local verifying endpoint and demo keys.
+	opts, stop, err := demo.Target(endpoint)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	tr, err := transport.New(opts...)
 	if err != nil {
 		return err

@@ -3,19 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	_, cleanup := testenv.Isolate()
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestOffline(t *testing.T) {
 	var out bytes.Buffer

@@ -101,3 +101,19 @@ func Start(upstream string) (*Endpoint, error) {
 	e.URL = e.srv.URL
 	return e, nil
 }
+
+// Target returns the transport options for *endpoint. When it is empty, it
+// starts a local verifying endpoint, points *endpoint at it and adds the
+// options that sign for it with the demo's keys; stop shuts it down.
+func Target(endpoint *string) (opts []func(*transport.Options), stop func(), err error) {
+	opts = []func(*transport.Options){func(o *transport.Options) { o.Endpoint = *endpoint }}
+	if *endpoint != "" {
+		return opts, func() {}, nil
+	}
+	local, err := Start("")
+	if err != nil {
+		return nil, nil, err
+	}
+	*endpoint = local.URL
+	return append(opts, local.Options), local.Close, nil
+}

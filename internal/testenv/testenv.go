@@ -35,3 +35,12 @@ func Isolate() (closedEndpoint string, cleanup func()) {
 	os.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", closedEndpoint)
 	return closedEndpoint, func() { os.RemoveAll(dir) }
 }
+
+// Main is a TestMain that isolates the package's tests with Isolate, runs
+// them and exits with their status.
+func Main(m interface{ Run() int }) {
+	_, cleanup := Isolate()
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
