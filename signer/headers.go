@@ -2,43 +2,42 @@ package signer
 
 import (
 	"net/http"
-	"sort"
 	"strings"
 )
 
-// neverSigned lists the headers that are never signed, not even when named:
-// proxies, load balancers and Go's own transport add, drop or rewrite them,
-// and a signed header that changes in flight is a 403.
-var neverSigned = map[string]bool{
-	"authorization":     true,
-	"content-length":    true,
-	"user-agent":        true,
-	"accept-encoding":   true,
-	"connection":        true,
-	"transfer-encoding": true,
-	"expect":            true,
-	"x-amzn-trace-id":   true,
-	"host":              true, // always signed, from the request's host
-}
-
 // isNeverSigned reports whether the lower-case header name is one that is
-// never signed.
+// never signed, not even when named: proxies, load balancers and Go's own
+// transport add, drop or rewrite them, and a signed header that changes in
+// flight is a 403. Host is always signed, from the request's host.
 func isNeverSigned(lower string) bool {
-	return neverSigned[lower] || strings.HasPrefix(lower, "x-forwarded-")
+	switch lower {
+	case "authorization", "content-length", "user-agent", "accept-encoding", "connection",
+		"transfer-encoding", "expect", "x-amzn-trace-id", "host":
+		return true
+	}
+	return strings.HasPrefix(lower, "x-forwarded-")
 }
 
-// lowerNames maps the canonical form of the headers that are commonly signed
-// to their lower-case form, so the hot path does not allocate to lower them.
-var lowerNames = map[string]string{
-	"Content-Type":         "content-type",
-	"X-Amz-Date":           "x-amz-date",
-	"X-Amz-Content-Sha256": "x-amz-content-sha256",
-	"X-Amz-Security-Token": "x-amz-security-token",
-}
-
+// lowerName returns the lower-case form of a header name, without
+// allocating for the names that are commonly signed.
 func lowerName(k string) string {
-	if l, ok := lowerNames[k]; ok {
-		return l
+	switch k {
+	case "Content-Type":
+		return "content-type"
+	case "X-Amz-Date":
+		return "x-amz-date"
+	case "X-Amz-Content-Sha256":
+		return "x-amz-content-sha256"
+	case "X-Amz-Security-Token":
+		return "x-amz-security-token"
+	case "Authorization":
+		return "authorization"
+	case "User-Agent":
+		return "user-agent"
+	case "Accept-Encoding":
+		return "accept-encoding"
+	case "Accept":
+		return "accept"
 	}
 	return strings.ToLower(k)
 }
@@ -68,7 +67,13 @@ func collectHeaders(dst []signedHeader, h http.Header, extra map[string]bool, al
 		}
 		dst = append(dst, signedHeader{l, v})
 	}
-	sort.Slice(dst, func(i, j int) bool { return dst[i].name < dst[j].name })
+	// Insertion sort: a request signs a handful of headers, and unlike
+	// sort.Slice it allocates nothing.
+	for i := 1; i < len(dst); i++ {
+		for j := i; j > 0 && dst[j].name < dst[j-1].name; j-- {
+			dst[j], dst[j-1] = dst[j-1], dst[j]
+		}
+	}
 	// Merge names that differ only in case (possible when the header map was
 	// written to directly). Rare: only then is anything allocated.
 	for i := 1; i < len(dst); i++ {
@@ -83,8 +88,12 @@ func collectHeaders(dst []signedHeader, h http.Header, extra map[string]bool, al
 }
 
 // appendHeaderValue appends v trimmed, with each run of spaces and tabs
-// collapsed to one space.
+// collapsed to one space. A value that needs none of that (the common case)
+// is copied whole.
 func appendHeaderValue(dst []byte, v string) []byte {
+	if v == "" || (v[0] != ' ' && v[len(v)-1] != ' ' && strings.IndexByte(v, '\t') < 0 && !strings.Contains(v, "  ")) {
+		return append(dst, v...)
+	}
 	space := false
 	wrote := false
 	for i := 0; i < len(v); i++ {
@@ -104,7 +113,7 @@ func appendHeaderValue(dst []byte, v string) []byte {
 }
 
 // hasCRLF reports whether v holds a CR or LF, which cannot be sent in a
-// header value.
+// header value. (Two IndexByte calls are much faster than IndexAny.)
 func hasCRLF(v string) bool {
-	return strings.ContainsAny(v, "\r\n")
+	return strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0
 }

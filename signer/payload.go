@@ -19,6 +19,8 @@ const (
 	UnsignedPayload = "UNSIGNED-PAYLOAD"
 )
 
+var sha256Pool = sync.Pool{New: func() any { return sha256.New() }}
+
 var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // validPayloadHash reports whether a caller-supplied X-Amz-Content-Sha256 is

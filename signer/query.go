@@ -2,26 +2,29 @@ package signer
 
 import (
 	"bytes"
-	"sort"
 	"strings"
 )
 
-// queryPair is one parameter of a canonical query, both parts encoded.
-type queryPair struct{ key, value []byte }
+// queryPair locates one parameter of a canonical query in a shared buffer:
+// buf[ks:ke] is the encoded key, buf[ke:ve] the encoded value.
+type queryPair struct{ ks, ke, ve int }
 
-// canonicalQuery returns the canonical form of a raw query: split on '&' and
+// appendCanonicalQuery appends to dst the canonical form of a raw query:
+// split on '&' and
 // on the first '='; a key without '=' has the empty value; each part is
 // percent-decoded ('+' is a space) and encoded again per RFC 3986; pairs are
 // sorted by key, then value. Empty parameters ("a&&b") are dropped. The same
 // string is what the request sends, so what is signed and what the server
-// reads cannot differ.
-func canonicalQuery(raw string) string {
+// reads cannot differ. It returns dst grown, and the appended form, which
+// is nil when raw is canonical already (then nothing is appended). For a
+// typical query nothing is allocated: the scratch space is on the stack.
+func appendCanonicalQuery(dst []byte, raw string) (grown, form []byte) {
 	if raw == "" || isCanonicalQuery(raw) {
-		return raw
+		return dst, nil
 	}
-	n := strings.Count(raw, "&") + 1
-	pairs := make([]queryPair, 0, n)
-	var scratch []byte
+	var bufArr [512]byte
+	var pairsArr [16]queryPair
+	buf, pairs := bufArr[:0], pairsArr[:0]
 	for rest := raw; rest != ""; {
 		var param string
 		param, rest, _ = strings.Cut(rest, "&")
@@ -29,28 +32,64 @@ func canonicalQuery(raw string) string {
 			continue
 		}
 		k, v, _ := strings.Cut(param, "=")
-		scratch = appendUnescaped(scratch[:0], k, true)
-		key := appendEscaped(nil, string(scratch), false)
-		scratch = appendUnescaped(scratch[:0], v, true)
-		val := appendEscaped(nil, string(scratch), false)
-		pairs = append(pairs, queryPair{key, val})
+		ks := len(buf)
+		buf = appendReencoded(buf, k)
+		ke := len(buf)
+		buf = appendReencoded(buf, v)
+		pairs = append(pairs, queryPair{ks, ke, len(buf)})
 	}
-	sort.Slice(pairs, func(i, j int) bool {
-		if c := bytes.Compare(pairs[i].key, pairs[j].key); c != 0 {
-			return c < 0
+	// Insertion sort: queries have few parameters, and it needs no closure.
+	for i := 1; i < len(pairs); i++ {
+		for j := i; j > 0 && pairLess(buf, pairs[j], pairs[j-1]); j-- {
+			pairs[j], pairs[j-1] = pairs[j-1], pairs[j]
 		}
-		return bytes.Compare(pairs[i].value, pairs[j].value) < 0
-	})
-	out := make([]byte, 0, len(raw)+len(pairs)*2)
+	}
+	start := len(dst)
 	for i, p := range pairs {
 		if i > 0 {
-			out = append(out, '&')
+			dst = append(dst, '&')
 		}
-		out = append(out, p.key...)
-		out = append(out, '=')
-		out = append(out, p.value...)
+		dst = append(dst, buf[p.ks:p.ke]...)
+		dst = append(dst, '=')
+		dst = append(dst, buf[p.ke:p.ve]...)
 	}
-	return string(out)
+	if len(dst) == start {
+		return dst, []byte{} // only empty parameters: the canonical query is empty
+	}
+	return dst, dst[start:]
+}
+
+// pairLess orders pairs by encoded key, then encoded value.
+func pairLess(buf []byte, a, b queryPair) bool {
+	if c := bytes.Compare(buf[a.ks:a.ke], buf[b.ks:b.ke]); c != 0 {
+		return c < 0
+	}
+	return bytes.Compare(buf[a.ke:a.ve], buf[b.ke:b.ve]) < 0
+}
+
+// appendReencoded appends s percent-decoded ('+' as a space, a '%' without
+// two hex digits as itself) and encoded again per RFC 3986, in one pass.
+func appendReencoded(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			c = ' '
+		case c == '%' && i+2 < len(s):
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if ok1 && ok2 {
+				c = hi<<4 | lo
+				i += 2
+			}
+		}
+		if unreserved[c] {
+			dst = append(dst, c)
+		} else {
+			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		}
+	}
+	return dst
 }
 
 // isCanonicalQuery reports whether raw is already in canonical form, so that

@@ -3,6 +3,7 @@ package signer
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"strings"
 	"sync"
@@ -118,13 +119,16 @@ func New(optFns ...func(*Options)) (*Signer, error) {
 // scratch holds the per-signing buffers, pooled so that steady-state
 // signing allocates only what it hands to the request.
 type scratch struct {
+	hash    hash.Hash
+	query   []byte
 	creq    []byte
 	sts     []byte
+	mac     []byte
 	headers []signedHeader
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	return &scratch{creq: make([]byte, 0, 1024), sts: make([]byte, 0, 256), headers: make([]signedHeader, 0, 8)}
+	return &scratch{hash: sha256.New(), query: make([]byte, 0, 256), creq: make([]byte, 0, 1024), sts: make([]byte, 0, 256), mac: make([]byte, 0, 512), headers: make([]signedHeader, 0, 8)}
 }}
 
 // Sign signs req in place for the given region and service at time t, using
@@ -187,24 +191,22 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 		setWirePath(req.URL, send)
 	}
 
-	// Canonical query, which the request also sends.
-	if q := canonicalQuery(req.URL.RawQuery); q != req.URL.RawQuery {
-		req.URL.RawQuery = q
-	}
 	req.URL.ForceQuery = false
 
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	if !s.signAllHeaders {
-		delete(req.Header, "Authorization")
-	}
+	// An Authorization header already there is never signed (see
+	// collectHeaders) and is replaced below.
 
 	// Payload hash: the caller's, or computed.
 	// One allocation backs the four header values the signer sets:
 	// X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization.
 	hdrs := make([]string, 4)
-	ph := req.Header.Get("X-Amz-Content-Sha256")
+	var ph string
+	if v := req.Header["X-Amz-Content-Sha256"]; len(v) > 0 { // the canonical key: no Get, no re-canonicalising
+		ph = v[0]
+	}
 	switch {
 	case ph != "":
 		if !validPayloadHash(ph) {
@@ -223,8 +225,14 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 
-	date := t.UTC().AppendFormat(sc.sts[:0], amzDateFmt)
-	hdrs[0] = string(date)
+	// Canonical query, which the request also sends; nil when the raw query
+	// is canonical already.
+	var query []byte
+	sc.query, query = appendCanonicalQuery(sc.query[:0], req.URL.RawQuery)
+
+	// X-Amz-Date: the map entry now (collectHeaders keeps the slice), the
+	// value below, once its string is allocated.
+	date := appendAmzDate(sc.sts[:0], t)
 	req.Header["X-Amz-Date"] = hdrs[0:1:1]
 	if creds.SessionToken != "" {
 		if hasCRLF(creds.SessionToken) {
@@ -247,6 +255,28 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 			}
 		}
 	}
+
+	// One allocation holds the strings the request keeps: the canonical
+	// query (when it changed), X-Amz-Date and Authorization. A
+	// strings.Builder never rewrites bytes it has written, so substrings of
+	// an early String() stay valid as it grows.
+	signedLen := len(sc.headers) - 1
+	for _, h := range sc.headers {
+		signedLen += len(h.name)
+	}
+	scopeLen := 8 + 1 + len(region) + 1 + len(service) + 1 + len(scopeSuffix)
+	authLen := len(algorithm) + len(" Credential=") + len(creds.AccessKeyID) + 1 + scopeLen +
+		len(", SignedHeaders=") + signedLen + len(", Signature=") + 2*sha256.Size
+	var keep strings.Builder
+	keep.Grow(len(query) + len(date) + authLen)
+	keep.Write(query)
+	keep.Write(date)
+	prefix := keep.String()
+	if query != nil {
+		req.URL.RawQuery = prefix[:len(query)]
+	}
+	hdrs[0] = prefix[len(query):]
+	authStart := len(prefix)
 
 	// The canonical request.
 	b := sc.creq[:0]
@@ -292,8 +322,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	creqSum := sha256.Sum256(b)
 
 	// The string to sign: algorithm, date, scope, hash of the canonical request.
-	st := date // reuses sc.sts; date's bytes are already a string in hdrs[0]
-	st = append(st[:0], algorithm...)
+	st := append(date[:0], algorithm...) // reuses sc.sts: the date is in hdrs[0] by now
 	st = append(st, '\n')
 	st = append(st, hdrs[0]...)
 	st = append(st, '\n')
@@ -314,33 +343,58 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	copy(d[:], hdrs[0][:8])
 	key := s.keys.get(creds.SecretAccessKey, d, region, service)
 	var sig [sha256.Size]byte
-	hmacSHA256(key, st, &sig)
+	sc.mac = hmacSHA256(key, st, &sig, sc.hash, sc.mac)
 
-	// Authorization, built in one allocation.
-	signed := b[signedStart:signedEnd]
-	scope := st[scopeStart:scopeEnd]
-	n := len(algorithm) + len(" Credential=") + len(creds.AccessKeyID) + 1 + len(scope) +
-		len(", SignedHeaders=") + len(signed) + len(", Signature=") + 2*len(sig)
+	// Authorization, in the same allocation.
 	var sigHex [2 * sha256.Size]byte
 	hex.Encode(sigHex[:], sig[:])
-	var a strings.Builder
-	a.Grow(n)
-	a.WriteString(algorithm)
-	a.WriteString(" Credential=")
-	a.WriteString(creds.AccessKeyID)
-	a.WriteByte('/')
-	a.Write(scope)
-	a.WriteString(", SignedHeaders=")
-	a.Write(signed)
-	a.WriteString(", Signature=")
-	a.Write(sigHex[:])
-	hdrs[3] = a.String()
+	keep.WriteString(algorithm)
+	keep.WriteString(" Credential=")
+	keep.WriteString(creds.AccessKeyID)
+	keep.WriteByte('/')
+	keep.Write(st[scopeStart:scopeEnd])
+	keep.WriteString(", SignedHeaders=")
+	keep.Write(b[signedStart:signedEnd])
+	keep.WriteString(", Signature=")
+	keep.Write(sigHex[:])
+	hdrs[3] = keep.String()[authStart:]
 	req.Header["Authorization"] = hdrs[3:4:4]
 
 	if s.trace != nil {
 		s.trace(s.makeTrace(b, st, scopeStart, scopeEnd, signedStart, signedEnd, creds))
 	}
 	return nil
+}
+
+// appendAmzDate appends t in UTC as 20060102T150405Z, computing the civil
+// date from Unix seconds (H. Hinnant's days-to-civil algorithm) rather than
+// through time.AppendFormat, which is several times slower.
+func appendAmzDate(b []byte, t time.Time) []byte {
+	u := t.Unix()
+	if u < 0 || u >= 253402300800 { // outside 1970..9999
+		return t.UTC().AppendFormat(b, amzDateFmt)
+	}
+	days, secs := u/86400, u%86400
+	z := days + 719468
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if mp >= 10 {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	h, mi, sec := secs/3600, secs/60%60, secs%60
+	return append(b,
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10),
+		byte('0'+m/10), byte('0'+m%10), byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), byte('0'+mi/10), byte('0'+mi%10), byte('0'+sec/10), byte('0'+sec%10), 'Z')
 }
 
 // signingHost returns the host to sign: the Host option, else req.Host, else
@@ -356,7 +410,7 @@ func (s *Signer) signingHost(req *http.Request) (string, error) {
 	if host == "" {
 		return "", newError(ErrRequest, "the request has no host; use an absolute URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com/", nil)
 	}
-	if strings.ContainsAny(host, " \t\r\n") {
+	if strings.IndexByte(host, ' ') >= 0 || strings.IndexByte(host, '\t') >= 0 || hasCRLF(host) {
 		return "", newError(ErrRequest, "the request's host "+quote(host)+" holds white space", nil)
 	}
 	return stripDefaultPort(host, req.URL.Scheme), nil

@@ -447,3 +447,38 @@ func httptestRequest() *http.Request {
 	r, _ := http.NewRequest("GET", "https://h/", nil)
 	return r
 }
+
+// TestAmzDate checks the hand-written date formatting against
+// time.Format on boundary dates and on a day-by-day walk across 1970-2400.
+func TestAmzDate(t *testing.T) {
+	s0 := mustNew(t)
+	for at := time.Date(1970, 1, 1, 1, 2, 3, 0, time.UTC); at.Year() < 2400; at = at.Add(24*time.Hour + 7*time.Second) {
+		req, _ := http.NewRequest("GET", "https://h/", nil)
+		if err := s0.Sign(req, aws.Credentials{AccessKeyID: "A", SecretAccessKey: "s"}, "us-east-1", "es", at); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := req.Header.Get("X-Amz-Date"), at.Format("20060102T150405Z"); got != want {
+			t.Fatalf("X-Amz-Date = %q, want %q", got, want)
+		}
+	}
+	s := mustNew(t)
+	for _, at := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("JST", 9*3600)),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2000, 2, 29, 12, 0, 0, 0, time.UTC),
+		time.Date(2100, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+	} {
+		req, _ := http.NewRequest("GET", "https://h/", nil)
+		if err := s.Sign(req, testCreds, "us-east-1", "es", at); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := req.Header.Get("X-Amz-Date"), at.UTC().Format("20060102T150405Z"); got != want {
+			t.Errorf("X-Amz-Date = %q, want %q", got, want)
+		}
+	}
+}
