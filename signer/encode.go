@@ -1,5 +1,7 @@
 package signer
 
+import "strings"
+
 const upperHex = "0123456789ABCDEF"
 const lowerHex = "0123456789abcdef"
 
@@ -43,6 +45,15 @@ func needsEscape(s string, keepSlash bool) bool {
 		}
 	}
 	return false
+}
+
+// cutByte is strings.Cut for a one-byte separator, without the general
+// search's dispatch: it is called for every parameter and path segment.
+func cutByte(s string, sep byte) (before, after string, found bool) {
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
 }
 
 func unhex(c byte) (byte, bool) {

@@ -42,30 +42,48 @@ func lowerName(k string) string {
 	return strings.ToLower(k)
 }
 
-// signedHeader is one header of the canonical request.
+// signedHeader is one header of the canonical request: one of the
+// request's, or one the signer sets itself (own), whose value is known to
+// hold no CR or LF.
 type signedHeader struct {
 	name   string   // lower case
-	values []string // as in the request, in order
+	values []string // the request's values, in order
+	own    *string  // the signer's own value, when values is nil
+	clean  bool     // own needs no trimming (host, date, hash)
 }
+
+// Header names the signer sets itself, which collectHeaders skips in the
+// request so that the signer's entries take their place.
+const (
+	skipDate = 1 << iota
+	skipPayloadHash
+	skipToken
+)
 
 // collectHeaders appends to dst the headers of h that are signed: content-type,
 // every x-amz-* header, and those named in extra; with all set (the test
-// suite's policy), every header. The result is sorted by name; headers whose
-// names differ only in case are merged.
-func collectHeaders(dst []signedHeader, h http.Header, extra map[string]bool, all bool) []signedHeader {
+// suite's policy), every header. Names in skip are left out. The result,
+// with what dst held, is sorted by name; headers whose names differ only in
+// case are merged.
+func collectHeaders(dst []signedHeader, h http.Header, extra map[string]bool, all bool, skip int) []signedHeader {
 	for k, v := range h {
 		l := lowerName(k)
-		if !all {
+		switch {
+		case l == "x-amz-date" && skip&skipDate != 0,
+			l == "x-amz-content-sha256" && skip&skipPayloadHash != 0,
+			l == "x-amz-security-token" && skip&skipToken != 0:
+			continue
+		case !all:
 			if isNeverSigned(l) {
 				continue
 			}
 			if l != "content-type" && !strings.HasPrefix(l, "x-amz-") && !extra[l] {
 				continue
 			}
-		} else if l == "host" || l == "authorization" {
+		case l == "host" || l == "authorization":
 			continue
 		}
-		dst = append(dst, signedHeader{l, v})
+		dst = append(dst, signedHeader{name: l, values: v})
 	}
 	// Insertion sort: a request signs a handful of headers, and unlike
 	// sort.Slice it allocates nothing.

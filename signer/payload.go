@@ -19,8 +19,6 @@ const (
 	UnsignedPayload = "UNSIGNED-PAYLOAD"
 )
 
-var sha256Pool = sync.Pool{New: func() any { return sha256.New() }}
-
 var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // validPayloadHash reports whether a caller-supplied X-Amz-Content-Sha256 is
@@ -40,50 +38,51 @@ func validPayloadHash(v string) bool {
 	return true
 }
 
-// payloadHash returns the hex SHA-256 of the request body without copying
-// it where it can be replayed:
-//   - nil body or http.NoBody: the empty-body constant;
-//   - GetBody: a fresh copy streamed through SHA-256;
+// payloadHash hashes the request body without copying it where it can be
+// replayed:
+//   - nil body or http.NoBody: it returns the empty-body constant;
+//   - GetBody: a fresh copy is streamed through SHA-256;
 //   - an io.Seeker body: hashed, then sought back to where it was;
 //   - otherwise the body is read once, and Body, GetBody and ContentLength
 //     are set so that it (and any retry) sends the same bytes.
-func payloadHash(req *http.Request) (string, error) {
+//
+// A computed hash is written in hex to out and "" is returned, so that the
+// caller can keep it in an allocation it makes anyway; h is the hash to use
+// and buf scratch space for its sum.
+func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Size]byte) (constant string, grown []byte, err error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return EmptyPayloadHash, nil
+		return EmptyPayloadHash, buf, nil
 	}
-	h := sha256Pool.Get().(hash.Hash)
-	defer sha256Pool.Put(h)
 	h.Reset()
-
 	if req.GetBody != nil {
 		rc, err := req.GetBody()
 		if err != nil {
-			return "", newError(ErrBody, "Request.GetBody failed; fix GetBody or leave it nil", err)
+			return "", buf, newError(ErrBody, "Request.GetBody failed; fix GetBody or leave it nil", err)
 		}
 		_, err = copyTo(h, rc)
 		rc.Close()
 		if err != nil {
-			return "", newError(ErrBody, "reading the copy of the body returned by Request.GetBody failed", err)
+			return "", buf, newError(ErrBody, "reading the copy of the body returned by Request.GetBody failed", err)
 		}
-		return sumHex(h), nil
+		return "", sumHex(h, buf, out), nil
 	}
 	if s, ok := req.Body.(io.ReadSeeker); ok {
 		pos, err := s.Seek(0, io.SeekCurrent)
 		if err == nil {
 			if _, err = copyTo(h, s); err != nil {
-				return "", newError(ErrBody, "reading the seekable request body failed", err)
+				return "", buf, newError(ErrBody, "reading the seekable request body failed", err)
 			}
 			if _, err = s.Seek(pos, io.SeekStart); err != nil {
-				return "", newError(ErrBody, "seeking the request body back after hashing it failed", err)
+				return "", buf, newError(ErrBody, "seeking the request body back after hashing it failed", err)
 			}
-			return sumHex(h), nil
+			return "", sumHex(h, buf, out), nil
 		}
 		// Not actually seekable (a pipe, say): read it like any other body.
 	}
 	b, err := io.ReadAll(req.Body)
 	req.Body.Close()
 	if err != nil {
-		return "", newError(ErrBody, "reading the request body failed; nothing was sent", err)
+		return "", buf, newError(ErrBody, "reading the request body failed; nothing was sent", err)
 	}
 	h.Write(b)
 	req.ContentLength = int64(len(b))
@@ -93,7 +92,7 @@ func payloadHash(req *http.Request) (string, error) {
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
-	return sumHex(h), nil
+	return "", sumHex(h, buf, out), nil
 }
 
 // copyTo copies r into w without an intermediate copy when r can write
@@ -110,7 +109,9 @@ func copyTo(w io.Writer, r io.Reader) (int64, error) {
 // onlyWriter hides any ReaderFrom so that io.CopyBuffer uses the buffer.
 type onlyWriter struct{ io.Writer }
 
-func sumHex(h hash.Hash) string {
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+// sumHex writes h's sum in hex to out, using buf for the sum.
+func sumHex(h hash.Hash, buf []byte, out *[2 * sha256.Size]byte) []byte {
+	buf = h.Sum(buf[:0])
+	hex.Encode(out[:], buf)
+	return buf
 }

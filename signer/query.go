@@ -2,7 +2,6 @@ package signer
 
 import (
 	"bytes"
-	"strings"
 )
 
 // queryPair locates one parameter of a canonical query in a shared buffer:
@@ -27,11 +26,11 @@ func appendCanonicalQuery(dst []byte, raw string) (grown, form []byte) {
 	buf, pairs := bufArr[:0], pairsArr[:0]
 	for rest := raw; rest != ""; {
 		var param string
-		param, rest, _ = strings.Cut(rest, "&")
+		param, rest, _ = cutByte(rest, '&')
 		if param == "" {
 			continue
 		}
-		k, v, _ := strings.Cut(param, "=")
+		k, v, _ := cutByte(param, '=')
 		ks := len(buf)
 		buf = appendReencoded(buf, k)
 		ke := len(buf)
@@ -101,8 +100,8 @@ func isCanonicalQuery(raw string) bool {
 	for i, rest := 0, raw; rest != ""; i++ {
 		var param string
 		var more bool
-		param, rest, more = strings.Cut(rest, "&")
-		k, v, ok := strings.Cut(param, "=")
+		param, rest, more = cutByte(rest, '&')
+		k, v, ok := cutByte(param, '=')
 		if !ok || (more && rest == "") || !isCanonicalComponent(k) || !isCanonicalComponent(v) {
 			return false
 		}

@@ -127,6 +127,13 @@ type scratch struct {
 	headers []signedHeader
 }
 
+// release returns sc to the pool, dropping its references to the request.
+func (sc *scratch) release() {
+	clear(sc.headers)
+	sc.headers = sc.headers[:0]
+	scratchPool.Put(sc)
+}
+
 var scratchPool = sync.Pool{New: func() any {
 	return &scratch{hash: sha256.New(), query: make([]byte, 0, 256), creq: make([]byte, 0, 1024), sts: make([]byte, 0, 256), mac: make([]byte, 0, 512), headers: make([]signedHeader, 0, 8)}
 }}
@@ -199,55 +206,73 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	// An Authorization header already there is never signed (see
 	// collectHeaders) and is replaced below.
 
-	// Payload hash: the caller's, or computed.
-	// One allocation backs the four header values the signer sets:
-	// X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization.
-	hdrs := make([]string, 4)
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+
+	// One allocation backs the four header values the signer sets
+	// (X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token,
+	// Authorization) and the host it signs.
+	hdrs := make([]string, 5)
+	hdrs[4] = host
+
+	// Payload hash: the caller's, a constant, or computed into phHex (and
+	// made a string below, in the allocation the signer makes anyway).
 	var ph string
+	var phHex [2 * sha256.Size]byte
+	setPH := false                                           // the signer sets X-Amz-Content-Sha256
 	if v := req.Header["X-Amz-Content-Sha256"]; len(v) > 0 { // the canonical key: no Get, no re-canonicalising
 		ph = v[0]
-	}
-	switch {
-	case ph != "":
 		if !validPayloadHash(ph) {
 			return newError(ErrHeader, "X-Amz-Content-Sha256 is neither a lower-case hex SHA-256 nor UNSIGNED-PAYLOAD; remove it to let the signer hash the body", nil)
 		}
-	default:
-		if ph, err = payloadHash(req); err != nil {
+	} else {
+		if ph, sc.mac, err = payloadHash(req, sc.hash, sc.mac, &phHex); err != nil {
 			return err
 		}
-		if !s.omitPayloadHeader {
-			hdrs[1] = ph
-			req.Header["X-Amz-Content-Sha256"] = hdrs[1:2:2]
-		}
+		setPH = !s.omitPayloadHeader
+		hdrs[1] = ph // "" until a computed hash is placed below
 	}
-
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	computed := ph == ""
 
 	// Canonical query, which the request also sends; nil when the raw query
 	// is canonical already.
 	var query []byte
 	sc.query, query = appendCanonicalQuery(sc.query[:0], req.URL.RawQuery)
 
-	// X-Amz-Date: the map entry now (collectHeaders keeps the slice), the
-	// value below, once its string is allocated.
 	date := appendAmzDate(sc.sts[:0], t)
-	req.Header["X-Amz-Date"] = hdrs[0:1:1]
 	if creds.SessionToken != "" {
 		if hasCRLF(creds.SessionToken) {
 			return newError(ErrCredentials, "the session token holds a CR or LF; check the credential source", nil)
 		}
 		hdrs[2] = creds.SessionToken
+	}
+
+	// Canonical headers: the signer's own (host, x-amz-date, and the payload
+	// hash and token when it sets them) and the request's that are signed,
+	// sorted by name. The own values are filled in below.
+	// Only the request's own headers are iterated: the signer's entries go
+	// into the map afterwards.
+	own := append(sc.headers[:0], signedHeader{name: "host", own: &hdrs[4], clean: true}, signedHeader{name: "x-amz-date", own: &hdrs[0], clean: true})
+	skip := skipDate
+	if setPH {
+		own = append(own, signedHeader{name: "x-amz-content-sha256", own: &hdrs[1], clean: true})
+		skip |= skipPayloadHash
+	}
+	if creds.SessionToken != "" {
+		own = append(own, signedHeader{name: "x-amz-security-token", own: &hdrs[2]})
+		skip |= skipToken
+	}
+	sc.headers = collectHeaders(own, req.Header, s.extra, s.signAllHeaders, skip)
+	req.Header["X-Amz-Date"] = hdrs[0:1:1]
+	if setPH {
+		req.Header["X-Amz-Content-Sha256"] = hdrs[1:2:2]
+	}
+	if creds.SessionToken != "" {
 		req.Header["X-Amz-Security-Token"] = hdrs[2:3:3]
 	} else if !s.signAllHeaders {
 		// A token left from an earlier signing belongs to other credentials.
 		delete(req.Header, "X-Amz-Security-Token")
 	}
-
-	// Canonical headers: the host (a pseudo-entry with no values) and the
-	// headers of the request that are signed, sorted by name.
-	sc.headers = collectHeaders(append(sc.headers[:0], signedHeader{name: "host"}), req.Header, s.extra, s.signAllHeaders)
 	for _, h := range sc.headers {
 		for _, v := range h.values {
 			if hasCRLF(v) {
@@ -257,7 +282,8 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	}
 
 	// One allocation holds the strings the request keeps: the canonical
-	// query (when it changed), X-Amz-Date and Authorization. A
+	// query (when it changed), X-Amz-Date, a computed payload hash and
+	// Authorization. A
 	// strings.Builder never rewrites bytes it has written, so substrings of
 	// an early String() stay valid as it grows.
 	signedLen := len(sc.headers) - 1
@@ -267,15 +293,26 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	scopeLen := 8 + 1 + len(region) + 1 + len(service) + 1 + len(scopeSuffix)
 	authLen := len(algorithm) + len(" Credential=") + len(creds.AccessKeyID) + 1 + scopeLen +
 		len(", SignedHeaders=") + signedLen + len(", Signature=") + 2*sha256.Size
+	phLen := 0
+	if computed {
+		phLen = len(phHex)
+	}
 	var keep strings.Builder
-	keep.Grow(len(query) + len(date) + authLen)
+	keep.Grow(len(query) + len(date) + phLen + authLen)
 	keep.Write(query)
 	keep.Write(date)
+	keep.Write(phHex[:phLen])
 	prefix := keep.String()
 	if query != nil {
 		req.URL.RawQuery = prefix[:len(query)]
 	}
-	hdrs[0] = prefix[len(query):]
+	hdrs[0] = prefix[len(query) : len(query)+len(date)]
+	if computed {
+		ph = prefix[len(query)+len(date):]
+		if !s.omitPayloadHeader {
+			hdrs[1] = ph
+		}
+	}
 	authStart := len(prefix)
 
 	// The canonical request.
@@ -296,8 +333,11 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	for _, h := range sc.headers {
 		b = append(b, h.name...)
 		b = append(b, ':')
-		if h.values == nil {
-			b = appendHeaderValue(b, host)
+		switch {
+		case h.clean:
+			b = append(b, *h.own...)
+		case h.own != nil:
+			b = appendHeaderValue(b, *h.own)
 		}
 		for i, v := range h.values {
 			if i > 0 {

@@ -9,6 +9,12 @@ import (
 // or the path part of an opaque URL, or "/" when there is none.
 func wirePath(u *url.URL) (path string, fromOpaque bool, err error) {
 	if u.Opaque == "" {
+		if u.RawPath == "" && pathNeedsNoEscape(u.Path) {
+			if u.Path == "" {
+				return "/", false, nil
+			}
+			return u.Path, false, nil // what EscapedPath would return, found cheaper
+		}
 		p := u.EscapedPath()
 		if p == "" {
 			p = "/"
@@ -27,6 +33,27 @@ func wirePath(u *url.URL) (path string, fromOpaque bool, err error) {
 		return o, true, nil
 	}
 	return "", true, newError(ErrRequest, "URL.Opaque does not hold a path (want \"/path\" or \"//host/path\")", nil)
+}
+
+// pathKept marks the bytes net/url leaves unescaped in a path: unreserved
+// characters and $&+,/:;=@.
+var pathKept = func() (t [256]bool) {
+	t = unreserved
+	for _, c := range "$&+,/:;=@" {
+		t[c] = true
+	}
+	return t
+}()
+
+// pathNeedsNoEscape reports whether URL.EscapedPath would return p as it is
+// (for a URL without RawPath).
+func pathNeedsNoEscape(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if !pathKept[p[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // normalizePath removes "." and ".." segments and collapses repeated "/",
@@ -76,7 +103,7 @@ func needsNormalizing(p string) bool {
 	}
 	rest := p[1:]
 	for {
-		seg, after, more := strings.Cut(rest, "/")
+		seg, after, more := cutByte(rest, '/')
 		if seg == "." || seg == ".." || (seg == "" && more) {
 			return true
 		}

@@ -212,7 +212,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("Authorization") != "" {
 		return nil, &Error{Op: "check the request", Err: ErrAuthorizationSet}
 	}
-	r := req.Clone(req.Context())
+	r := signingCopy(req)
 	if err := t.sign(r); err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Re
 	if !replayable {
 		return res, nil
 	}
-	retry := orig.Clone(orig.Context())
+	retry := signingCopy(orig)
 	if sent.GetBody != nil {
 		body, err := sent.GetBody()
 		if err != nil {
@@ -271,6 +271,23 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Re
 	io.Copy(io.Discard, io.LimitReader(res.Body, maxDiagnosisBody))
 	res.Body.Close()
 	return t.base.RoundTrip(retry)
+}
+
+// signingCopy returns a copy of req that the signer may change without
+// touching req: its own Request, URL and header map, with room for the
+// headers the signer adds. The header values (slices) are shared: the
+// signer replaces map entries but never writes into an existing slice.
+// This is what req.Clone does, without copying every header value.
+func signingCopy(req *http.Request) *http.Request {
+	r := new(http.Request)
+	*r = *req
+	u := *req.URL
+	r.URL = &u
+	r.Header = make(http.Header, len(req.Header)+4)
+	for k, v := range req.Header {
+		r.Header[k] = v
+	}
+	return r
 }
 
 // SignRequest signs req in place. It gives Transport the shape of
@@ -314,6 +331,9 @@ func (t *Transport) sign(r *http.Request) error {
 
 // scope returns the region and service to sign for a request to host.
 func (t *Transport) scope(ctx context.Context, host string) (region, service string, err error) {
+	if t.region != "" && t.service != "" {
+		return t.region, t.service, nil
+	}
 	ep, fromHost := credentials.ParseEndpoint(host)
 	service = t.service
 	if service == "" {
