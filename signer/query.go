@@ -18,24 +18,41 @@ type queryPair struct{ ks, ke, ve int }
 // is nil when raw is canonical already (then nothing is appended). For a
 // typical query nothing is allocated: the scratch space is on the stack.
 func appendCanonicalQuery(dst []byte, raw string) (grown, form []byte) {
-	if raw == "" || isCanonicalQuery(raw) {
+	if raw == "" {
 		return dst, nil
 	}
 	var bufArr [512]byte
 	var pairsArr [16]queryPair
 	buf, pairs := bufArr[:0], pairsArr[:0]
+	// One pass re-encodes every part and notes whether that changed
+	// anything: every parameter has '=', each part comes out byte for byte
+	// as it went in, and the pairs are in order. Then raw is canonical
+	// already and nothing is appended.
+	same := true
 	for rest := raw; rest != ""; {
 		var param string
-		param, rest, _ = cutByte(rest, '&')
-		if param == "" {
-			continue
+		var more bool
+		param, rest, more = cutByte(rest, '&')
+		if param == "" || (more && rest == "") {
+			same = false
+			if param == "" {
+				continue
+			}
 		}
-		k, v, _ := cutByte(param, '=')
+		k, v, hasEq := cutByte(param, '=')
 		ks := len(buf)
 		buf = appendReencoded(buf, k)
 		ke := len(buf)
 		buf = appendReencoded(buf, v)
-		pairs = append(pairs, queryPair{ks, ke, len(buf)})
+		p := queryPair{ks, ke, len(buf)}
+		if same && (!hasEq || string(buf[ks:ke]) != k || string(buf[ke:p.ve]) != v ||
+			(len(pairs) > 0 && pairLess(buf, p, pairs[len(pairs)-1]))) {
+			same = false
+		}
+		pairs = append(pairs, p)
+	}
+	if same {
+		return dst, nil
 	}
 	// Insertion sort: queries have few parameters, and it needs no closure.
 	for i := 1; i < len(pairs); i++ {
@@ -89,46 +106,4 @@ func appendReencoded(dst []byte, s string) []byte {
 		}
 	}
 	return dst
-}
-
-// isCanonicalQuery reports whether raw is already in canonical form, so that
-// the common case costs no allocation: every parameter has '=', every byte
-// is unreserved or a %XX escape with upper-case hex of a byte that must be
-// escaped, and the pairs are sorted.
-func isCanonicalQuery(raw string) bool {
-	var prevKey, prevVal string
-	for i, rest := 0, raw; rest != ""; i++ {
-		var param string
-		var more bool
-		param, rest, more = cutByte(rest, '&')
-		k, v, ok := cutByte(param, '=')
-		if !ok || (more && rest == "") || !isCanonicalComponent(k) || !isCanonicalComponent(v) {
-			return false
-		}
-		if i > 0 && (k < prevKey || (k == prevKey && v < prevVal)) {
-			return false
-		}
-		prevKey, prevVal = k, v
-	}
-	return true
-}
-
-func isCanonicalComponent(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved[c] {
-			continue
-		}
-		if c != '%' || i+2 >= len(s) {
-			return false
-		}
-		hi, lo := s[i+1], s[i+2]
-		h, ok1 := unhex(hi)
-		l, ok2 := unhex(lo)
-		if !ok1 || !ok2 || (hi >= 'a' && hi <= 'f') || (lo >= 'a' && lo <= 'f') || unreserved[h<<4|l] {
-			return false
-		}
-		i += 2
-	}
-	return true
 }

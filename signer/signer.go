@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,6 +81,11 @@ type Signer struct {
 	// Conformance-test policies, unexported: the official test suite signs
 	// every header present and adds no payload header, which DESIGN.md's
 	// rules 3 and 5 deliberately do not do for real requests.
+	// Memos of the last scope validated and the last date formatted: a
+	// process signs for one scope, many times a second.
+	lastScope atomic.Pointer[scope]
+	lastDate  atomic.Pointer[formattedDate]
+
 	signAllHeaders    bool
 	omitPayloadHeader bool
 	s3Paths           bool // S3 path rules whatever the service name
@@ -167,11 +173,14 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	if creds.CanExpire && !creds.Expires.After(t) {
 		return newError(ErrCredentials, "the credentials expired at "+creds.Expires.UTC().Format(time.RFC3339)+"; refresh them", nil)
 	}
-	if !validScopePart(region) {
-		return newError(ErrScope, "region "+quote(region)+" is not a region name (letters, digits, '-', '_' and '.' only, as in \"us-east-1\"); set the region", nil)
-	}
-	if !validScopePart(service) {
-		return newError(ErrScope, "service "+quote(service)+" is not a service name (as in \"es\" or \"aoss\"); set the service", nil)
+	if sc := s.lastScope.Load(); sc == nil || sc.region != region || sc.service != service {
+		if !validScopePart(region) {
+			return newError(ErrScope, "region "+quote(region)+" is not a region name (letters, digits, '-', '_' and '.' only, as in \"us-east-1\"); set the region", nil)
+		}
+		if !validScopePart(service) {
+			return newError(ErrScope, "service "+quote(service)+" is not a service name (as in \"es\" or \"aoss\"); set the service", nil)
+		}
+		s.lastScope.Store(&scope{region, service})
 	}
 
 	host, err := s.signingHost(req)
@@ -239,7 +248,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	var query []byte
 	sc.query, query = appendCanonicalQuery(sc.query[:0], req.URL.RawQuery)
 
-	date := appendAmzDate(sc.sts[:0], t)
+	date := s.amzDate(sc.sts[:0], t)
 	if creds.SessionToken != "" {
 		if hasCRLF(creds.SessionToken) {
 			return newError(ErrCredentials, "the session token holds a CR or LF; check the credential source", nil)
@@ -404,6 +413,29 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 		s.trace(s.makeTrace(b, st, scopeStart, scopeEnd, signedStart, signedEnd, creds))
 	}
 	return nil
+}
+
+type scope struct{ region, service string }
+
+type formattedDate struct {
+	unix int64
+	text [16]byte
+}
+
+// amzDate appends t as X-Amz-Date, reusing the last second formatted.
+func (s *Signer) amzDate(b []byte, t time.Time) []byte {
+	u := t.Unix()
+	if d := s.lastDate.Load(); d != nil && d.unix == u {
+		return append(b, d.text[:]...)
+	}
+	start := len(b)
+	b = appendAmzDate(b, t)
+	if len(b)-start == 16 { // years 0-9999
+		d := &formattedDate{unix: u}
+		copy(d.text[:], b[start:])
+		s.lastDate.Store(d)
+	}
+	return b
 }
 
 // appendAmzDate appends t in UTC as 20060102T150405Z, computing the civil
