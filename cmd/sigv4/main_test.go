@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opensearch-sigv4/sigv4/internal/demo"
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
+)
+
+var bin string // the built tool
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sigv4-cmd")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "sigv4")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		panic("building the tool: " + err.Error() + "\n" + string(out))
+	}
+	defer os.RemoveAll(dir)
+	testenv.Main(m)
+}
+
+// tool runs the built binary with the environment a user on Lambda or with
+// exported keys would have, pointed at nothing else.
+func tool(t *testing.T, secret, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"AWS_ACCESS_KEY_ID=" + demo.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_SESSION_TOKEN=" + demo.SessionToken,
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code = 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{demo.SecretAccessKey, demo.SessionToken, "Signature="} {
+		if strings.Contains(out.String()+errb.String(), s) {
+			t.Errorf("output shows a secret (%s)", s)
+		}
+	}
+	return code, out.String(), errb.String()
+}
+
+func start(t *testing.T) *demo.Endpoint {
+	t.Helper()
+	e, err := demo.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+func TestRequests(t *testing.T) {
+	e := start(t)
+	r := []string{"--region", demo.Region}
+
+	code, out, errs := tool(t, demo.SecretAccessKey, "", append(r, e.URL+"/")...)
+	if code != 0 || !strings.Contains(out, `"distribution":"opensearch"`) {
+		t.Fatalf("GET /: %d %q %q", code, out, errs)
+	}
+
+	// PUT with -d @file holding Japanese text: stored byte for byte.
+	doc := []byte(`{"title":"吾輩は猫である","body":"名前はまだ無い。"}`)
+	file := filepath.Join(t.TempDir(), "doc.json")
+	os.WriteFile(file, doc, 0o600)
+	code, out, errs = tool(t, demo.SecretAccessKey, "", append(r, "-X", "PUT", "-d", "@"+file, e.URL+"/books/_doc/%E7%8C%AB")...)
+	if code != 0 || !strings.Contains(out, `"result":"created"`) {
+		t.Fatalf("PUT @file: %d %q %q", code, out, errs)
+	}
+	if got, _ := e.Store.Doc("books", "猫"); !bytes.Equal(got, doc) {
+		t.Errorf("stored %q, want the file's bytes", got)
+	}
+
+	// -d @- from standard input; flags after the URL, as with curl.
+	code, out, _ = tool(t, demo.SecretAccessKey, `{"title":"坊っちゃん"}`, append([]string{e.URL + "/books/_doc/2", "-d", "@-", "-X", "PUT"}, r...)...)
+	if code != 0 || !strings.Contains(out, `"created"`) {
+		t.Fatalf("PUT @-: %d %q", code, out)
+	}
+
+	code, out, _ = tool(t, demo.SecretAccessKey, "", append(r, e.URL+"/_cat/indices?v")...)
+	if code != 0 || !strings.Contains(out, "health status index") || !strings.Contains(out, "books") {
+		t.Fatalf("_cat/indices?v: %d %q", code, out)
+	}
+
+	// An HTTP error status exits 22, with the body on stdout.
+	code, out, _ = tool(t, demo.SecretAccessKey, "", append(r, e.URL+"/books/_doc/missing")...)
+	if code != exitHTTPError || !strings.Contains(out, `"found":false`) {
+		t.Errorf("404: %d %q", code, out)
+	}
+	if e.Verifier.Rejected() != 0 {
+		t.Errorf("%d requests rejected", e.Verifier.Rejected())
+	}
+}
+
+func TestBadSecret(t *testing.T) {
+	e := start(t)
+	code, out, errs := tool(t, "not-the-secret", "", "--region", demo.Region, e.URL+"/_cat/indices")
+	if code != exitHTTPError {
+		t.Errorf("exit %d, want %d", code, exitHTTPError)
+	}
+	if !strings.Contains(out, "signature we calculated does not match") {
+		t.Errorf("stdout %q", out)
+	}
+	for _, want := range []string{"403 (signature mismatch)", "- AWS expected, + this request signed", "fix: AWS computed the same canonical request, so the key is wrong"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+func TestVerbose(t *testing.T) {
+	e := start(t)
+	code, _, errs := tool(t, demo.SecretAccessKey, "", "-v", "--region", demo.Region, e.URL+"/_cat/indices?v")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"* credentials: EnvConfigCredentials (access key ****************0001, does not expire)",
+		"* scope: " + "", "/ap-northeast-1/es/aws4_request",
+		"* canonical request:\n*   GET\n*   /_cat/indices\n*   v=\n",
+		"*   x-amz-security-token:<redacted>", "* string to sign:\n*   AWS4-HMAC-SHA256",
+		"< HTTP/1.1 200 OK", "< Content-Type: text/plain",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+func TestWhoami(t *testing.T) {
+	e := start(t)
+	code, out, errs := tool(t, demo.SecretAccessKey, "", "whoami", "--region", demo.Region, e.URL)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := "user:          " + demo.RoleARN + "\n" +
+		"backend roles: " + demo.RoleARN + "\n" +
+		"roles:         (none)\n\n" +
+		"This IAM role is mapped to no OpenSearch role. As the master user, map it to all_access with:\n\n" +
+		"PUT _plugins/_security/api/rolesmapping/all_access\n" +
+		`{"backend_roles":["` + demo.RoleARN + `"],"hosts":[],"users":["admin"]}` + "\n"
+	if out != want {
+		t.Errorf("whoami:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{}, {"ftp://x"}, {"-H", "no colon", "http://127.0.0.1:1/"}, {"a", "b"}, {"-nosuchflag"}} {
+		if code, _, _ := tool(t, demo.SecretAccessKey, "", args...); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
