@@ -574,3 +574,9 @@ func quote(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// String describes the signer without its key cache, which holds secrets.
+func (s *Signer) String() string { return "signer.Signer" }
+
+// GoString is String, so %#v does not print the key cache either.
+func (s *Signer) GoString() string { return s.String() }

@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -468,3 +469,23 @@ func redactSignature(v string) string {
 	}
 	return v
 }
+
+// String describes the handler without the keys it accepts.
+func (h *Handler) String() string {
+	return "sigv4test.Handler(" + h.region + "/" + h.service + ", " + strconv.Itoa(len(h.keys)) + " keys)"
+}
+
+// GoString is String, so %#v does not print the keys either.
+func (h *Handler) GoString() string { return h.String() }
+
+// String describes the options without the keys' secrets.
+func (o Options) String() string {
+	ids := make([]string, len(o.Credentials))
+	for i, c := range o.Credentials {
+		ids[i] = c.AccessKeyID
+	}
+	return "sigv4test.Options(" + o.Region + "/" + o.Service + ", keys " + strings.Join(ids, ",") + ")"
+}
+
+// GoString is String.
+func (o Options) GoString() string { return o.String() }

@@ -24,3 +24,17 @@ func (e *Error) Error() string { return "sigv4/transport: " + e.Op + ": " + e.Er
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// HostError is the cause of the error for a request to a host that
+// Options.AllowedHosts (or the Endpoint) does not name. Nothing was signed
+// or sent.
+type HostError struct {
+	// Host is the request's host.
+	Host string
+}
+
+// Error implements the error interface.
+func (e *HostError) Error() string {
+	return "the request is for host " + e.Host + ", which AllowedHosts (or the Endpoint) does not name; nothing was signed or sent. " +
+		"If the request was redirected there, the redirect was not followed with credentials; otherwise add the host to AllowedHosts"
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,6 +53,16 @@ type Options struct {
 	// Base sends the signed requests. Nil means http.DefaultTransport.
 	Base http.RoundTripper
 
+	// AllowedHosts names the hosts this transport signs requests for: host
+	// names ("search-logs-abc.eu-west-1.es.amazonaws.com", compared without
+	// the port and ignoring case) or "*.suffix" for any name under suffix.
+	// A request to any other host, after a redirect or from a misconfigured
+	// URL, is refused before credentials are retrieved, so no signature and
+	// no credentials reach it. Empty means the Endpoint's host when Endpoint
+	// is set, and any host otherwise: set Endpoint or AllowedHosts in
+	// production.
+	AllowedHosts []string
+
 	// SigningHost, when not empty, is signed and sent as the Host header
 	// instead of the URL's host: for SSH tunnels and port forwarding, where
 	// the URL names localhost but AWS expects the domain's host name.
@@ -86,6 +97,7 @@ type Transport struct {
 	region  string // fixed: from the options or the environment
 	service string // fixed: from the options
 	host    string // SigningHost
+	allowed []string
 	onDeny  func(*Diagnosis)
 
 	// skew is the learned offset of AWS's clock from ours, in nanoseconds,
@@ -149,7 +161,36 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 			return nil, err
 		}
 	}
+	for _, h := range o.AllowedHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || strings.ContainsAny(h, "/ ") || (strings.Contains(h, "*") && !strings.HasPrefix(h, "*.")) {
+			return nil, &Error{Op: "configure", Err: errors.New("AllowedHosts entry " + strconv.Quote(h) + " is not a host name or \"*.suffix\"")}
+		}
+		t.allowed = append(t.allowed, h)
+	}
+	if len(t.allowed) == 0 && o.Endpoint != "" {
+		u, _ := url.Parse(o.Endpoint) // settleScope checked it
+		t.allowed = []string{strings.ToLower(u.Hostname())}
+	}
 	return t, nil
+}
+
+// hostAllowed reports whether a request to host (host[:port]) may be signed.
+func (t *Transport) hostAllowed(host string) bool {
+	if len(t.allowed) == 0 {
+		return true
+	}
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.ToLower(strings.Trim(name, "[]"))
+	for _, a := range t.allowed {
+		if a == name || (strings.HasPrefix(a, "*.") && strings.HasSuffix(name, a[1:])) {
+			return true
+		}
+	}
+	return false
 }
 
 // settleScope fixes the region and service for an endpoint known at
@@ -307,6 +348,9 @@ func (t *Transport) SignRequest(req *http.Request) error {
 // sign finds the scope and credentials for r and signs it in place.
 func (t *Transport) sign(r *http.Request) error {
 	ctx := r.Context()
+	if !t.hostAllowed(r.URL.Host) {
+		return &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host}}
+	}
 	host := t.host
 	if host == "" {
 		host = r.Host
@@ -367,3 +411,18 @@ func (t *Transport) lookupRegion(ctx context.Context) (string, error) {
 	t.resolvedRegion = r.Name
 	return r.Name, nil
 }
+
+// String describes the transport without its credentials.
+func (t *Transport) String() string {
+	r, svc := t.region, t.service
+	if r == "" {
+		r = "(per request)"
+	}
+	if svc == "" {
+		svc = "(per request)"
+	}
+	return "transport.Transport(region " + r + ", service " + svc + ")"
+}
+
+// GoString is String, so %#v does not print the fields either.
+func (t *Transport) GoString() string { return t.String() }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -302,12 +304,17 @@ func TestEndpointSettlesScopeAtConstruction(t *testing.T) {
 			o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "")
 		}}, fns...)...)
 	}
-	tr, err := mk(func(o *transport.Options) { o.Endpoint = "https://abc.eu-west-3.aoss.amazonaws.com" })
+	// A tunnel: connect to localhost, sign for the collection's host.
+	tr, err := mk(func(o *transport.Options) {
+		o.Endpoint, o.SigningHost = "https://localhost:8443", "abc.eu-west-3.aoss.amazonaws.com"
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("GET", "https://localhost:8443/", nil) // a tunnel to it
-	tr.RoundTrip(req)
+	req, _ := http.NewRequest("GET", "https://localhost:8443/", nil)
+	if _, err := tr.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
 	if got := scopeOf(t, base.got); got != "eu-west-3/aoss/aws4_request" {
 		t.Errorf("scope %s", got)
 	}
@@ -321,5 +328,69 @@ func TestEndpointSettlesScopeAtConstruction(t *testing.T) {
 	}
 	if _, err = mk(func(o *transport.Options) { o.Endpoint = "::not a url" }); err == nil || !strings.Contains(err.Error(), "is not a URL") {
 		t.Errorf("bad endpoint: %v", err)
+	}
+}
+
+// TestAllowedHosts: a request to a host the transport was not told about
+// (after a redirect, say) is refused before anything is signed or sent.
+func TestAllowedHosts(t *testing.T) {
+	var evilHits atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { evilHits.Add(1) }))
+	defer evil.Close()
+	// The allowed host redirects to the evil one. Both listen on loopback;
+	// the dialer below gives them distinct names.
+	redirecting := httptest.NewServer(http.RedirectHandler("http://evil.test/steal", http.StatusTemporaryRedirect))
+	defer redirecting.Close()
+
+	var retrievals atomic.Int32
+	creds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		retrievals.Add(1)
+		return goodCreds, nil
+	})
+	tr, err := transport.New(func(o *transport.Options) {
+		o.Region, o.Credentials = "us-east-1", creds
+		o.AllowedHosts = []string{"redirector.test"}
+		o.Base = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host := strings.TrimPrefix(redirecting.URL, "http://")
+			if strings.HasPrefix(addr, "evil.test") {
+				host = strings.TrimPrefix(evil.URL, "http://")
+			}
+			return (&net.Dialer{}).DialContext(ctx, network, host)
+		}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&http.Client{Transport: tr}).Get("http://redirector.test/")
+	var he *transport.HostError
+	if !errors.As(err, &he) || he.Host != "evil.test" || !strings.Contains(err.Error(), "nothing was signed or sent") {
+		t.Fatalf("err = %v", err)
+	}
+	if evilHits.Load() != 0 || retrievals.Load() != 1 {
+		t.Errorf("evil host hit %d times; credentials retrieved %d times (want 1, for the allowed host)", evilHits.Load(), retrievals.Load())
+	}
+
+	// Patterns, ports and case.
+	for host, want := range map[string]bool{"Search-X.eu-west-1.ES.amazonaws.com:443": true, "es.amazonaws.com": false, "evil.com": false, "x.es.amazonaws.com.evil.com": false} {
+		tr, _ := transport.New(func(o *transport.Options) {
+			o.Region, o.Credentials, o.Base = "us-east-1", credentials.Static("AKID", "s", ""), &captureBase{}
+			o.AllowedHosts = []string{"*.es.amazonaws.com"}
+		})
+		req, _ := http.NewRequest("GET", "https://"+host+"/", nil)
+		_, err := tr.RoundTrip(req)
+		if (err == nil) != want {
+			t.Errorf("%s: err = %v, want allowed %v", host, err, want)
+		}
+	}
+	// The default with an Endpoint: only its host.
+	tr, _ = transport.New(func(o *transport.Options) {
+		o.Endpoint, o.Credentials, o.Base = "https://search-d.us-east-1.es.amazonaws.com", credentials.Static("AKID", "s", ""), &captureBase{}
+	})
+	req, _ := http.NewRequest("GET", "https://search-other.us-east-1.es.amazonaws.com/", nil)
+	if _, err := tr.RoundTrip(req); !errors.As(err, &he) {
+		t.Errorf("another domain with the Endpoint's default: err = %v", err)
+	}
+	if _, err := transport.New(func(o *transport.Options) { o.AllowedHosts = []string{"a*b"} }); err == nil {
+		t.Error("a bad pattern was accepted")
 	}
 }

@@ -114,8 +114,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "endpoint:", addr)
 
+	endpointURL, err := url.Parse(addr)
+	if err != nil {
+		return err
+	}
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Endpoint, o.Region, o.Service = addr, *region, *service
+		// Sign only for this host: a redirect elsewhere gets no signature
+		// and no credentials. (With Endpoint set this is also the default.)
+		o.AllowedHosts = []string{endpointURL.Hostname()}
 		o.Credentials = creds
 		o.Base = p
 		o.Trace = p.trace
