@@ -81,7 +81,10 @@ func TestNoSecretAnywhere(t *testing.T) {
 			_, err := credentials.NewChain(credentials.Env(), credentials.Container()).Retrieve(context.Background())
 			return err
 		},
-		func() error { _, err := credentials.Static("A", "", sentinelToken).Retrieve(context.Background()); return err },
+		func() error {
+			_, err := credentials.Static("A", "", sentinelToken).Retrieve(context.Background())
+			return err
+		},
 		func() error {
 			bad, _ := transport.New(func(o *transport.Options) {
 				o.Region = "us-east-1"
@@ -92,7 +95,9 @@ func TestNoSecretAnywhere(t *testing.T) {
 			_, err := bad.RoundTrip(httpReq(t, "GET", srv.URL))
 			return err
 		},
-		func() error { return transport.Diagnose(&http.Response{StatusCode: 403, Body: io.NopCloser(bytes.NewReader(body)), Request: res.Request}) },
+		func() error {
+			return transport.Diagnose(&http.Response{StatusCode: 403, Body: io.NopCloser(bytes.NewReader(body)), Request: res.Request})
+		},
 	} {
 		if err := fn(); err != nil {
 			errs = append(errs, err)
