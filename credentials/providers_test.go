@@ -82,11 +82,11 @@ func TestContainerFullURIWithTokenFileReReadAtEachRetrieval(t *testing.T) {
 	// EKS Pod Identity rotates the token file: the next retrieval must send
 	// the new token.
 	os.WriteFile(tokenFile, []byte("second-token"), 0o600)
-	f.set(func(f *fakeContainer) { f.wantAuth = "second-token" })
+	f.Set(func(f *fakeContainer) { f.WantAuth = "second-token" })
 	if _, err := p.Retrieve(context.Background()); err != nil {
 		t.Fatalf("after rotation: %v", err)
 	}
-	if got := f.gotAuth; len(got) != 2 || got[0] != "first-token" || got[1] != "second-token" {
+	if got := f.Auth(); len(got) != 2 || got[0] != "first-token" || got[1] != "second-token" {
 		t.Errorf("Authorization headers sent = %q", got)
 	}
 }
@@ -104,17 +104,17 @@ func TestContainerFaults(t *testing.T) {
 		name string
 		set  func(*fakeContainer)
 	}{
-		{"401", func(f *fakeContainer) { f.wantAuth = "something-else" }},
-		{"500", func(f *fakeContainer) { f.status = 500 }},
+		{"401", func(f *fakeContainer) { f.WantAuth = "something-else" }},
+		{"500", func(f *fakeContainer) { f.Status = 500 }},
 		{"bad JSON", func(f *fakeContainer) {
-			f.body = `{"AccessKeyId":"ASIA","SecretAccessKey":"` + sentinelSecret + `","Token":"` + sentinelToken + `",`
+			f.Body = `{"AccessKeyId":"ASIA","SecretAccessKey":"` + sentinelSecret + `","Token":"` + sentinelToken + `",`
 		}},
-		{"slow", func(f *fakeContainer) { f.hang = 10 * time.Second }},
+		{"slow", func(f *fakeContainer) { f.Hang = 10 * time.Second }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeContainer(t, "")
-			f.set(c.set)
+			f.Set(c.set)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			start := time.Now()
@@ -180,14 +180,14 @@ func TestIMDSv2(t *testing.T) {
 	if err != nil || c.AccessKeyID != "ASIAIMDSEXAMPLE0001" || c.SessionToken != sentinelToken || !c.CanExpire || c.Source != SourceIMDS {
 		t.Fatalf("IMDS = %+v, %v", c, err)
 	}
-	if f.tokens.Load() == 0 || !f.lastTokenOK.Load() {
-		t.Errorf("IMDSv2 token not used: %d tokens issued", f.tokens.Load())
+	if f.Tokens.Load() == 0 || !f.LastTokenOK.Load() {
+		t.Errorf("IMDSv2 token not used: %d tokens issued", f.Tokens.Load())
 	}
 }
 
 func TestIMDSv1Fallback(t *testing.T) {
 	f := newFakeIMDS(t)
-	f.set(func(f *fakeIMDS) { f.noTokenAPI = true })
+	f.Set(func(f *fakeIMDS) { f.NoTokenAPI = true })
 	if c, err := IMDS().Retrieve(context.Background()); err != nil || c.AccessKeyID != "ASIAIMDSEXAMPLE0001" {
 		t.Fatalf("IMDSv1 fallback: %+v, %v", c, err)
 	}
@@ -204,7 +204,7 @@ func TestIMDSDisabled(t *testing.T) {
 	if !errors.Is(err, ErrNotConfigured) || !strings.Contains(err.Error(), "AWS_EC2_METADATA_DISABLED") {
 		t.Errorf("err = %v", err)
 	}
-	if f.tokens.Load() != 0 {
+	if f.Tokens.Load() != 0 {
 		t.Error("the metadata service was contacted although disabled")
 	}
 }
@@ -215,15 +215,15 @@ func TestIMDSFaults(t *testing.T) {
 		set  func(*fakeIMDS)
 		says string
 	}{
-		{"500", func(f *fakeIMDS) { f.status = 500 }, "cannot get the instance role"},
-		{"hang past the timeout", func(f *fakeIMDS) { f.hang = 3 * time.Second }, "hop limit"},
-		{"malformed JSON", func(f *fakeIMDS) { f.body = `{"Code":"Success","SecretAccessKey":"` + sentinelSecret + `"` }, "cannot get the instance role"},
-		{"no role", func(f *fakeIMDS) { f.role = "" }, ""},
+		{"500", func(f *fakeIMDS) { f.Status = 500 }, "cannot get the instance role"},
+		{"hang past the timeout", func(f *fakeIMDS) { f.Hang = 3 * time.Second }, "hop limit"},
+		{"malformed JSON", func(f *fakeIMDS) { f.Body = `{"Code":"Success","SecretAccessKey":"` + sentinelSecret + `"` }, "cannot get the instance role"},
+		{"no role", func(f *fakeIMDS) { f.Role = "" }, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeIMDS(t)
-			f.set(c.set)
+			f.Set(c.set)
 			start := time.Now()
 			_, err := IMDS().Retrieve(context.Background())
 			took := time.Since(start)
@@ -244,7 +244,7 @@ func TestIMDSFaults(t *testing.T) {
 
 func TestIMDSStaleTokenRecoversOnNextRetrieval(t *testing.T) {
 	f := newFakeIMDS(t)
-	f.set(func(f *fakeIMDS) { f.reject401 = 1 })
+	f.Set(func(f *fakeIMDS) { f.Reject401 = 1 })
 	_, err := IMDS().Retrieve(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "rejected the IMDSv2 token") {
 		t.Fatalf("first retrieval err = %v, want the 401 named", err)
@@ -381,7 +381,7 @@ func TestDefaultRefreshGetsNewCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := f.callCount.Load(); n != 2 {
+	if n := f.Calls.Load(); n != 2 {
 		t.Errorf("container endpoint called %d times for 2 retrievals, want 2", n)
 	}
 }

@@ -68,7 +68,7 @@ func TestResolveRegionOrder(t *testing.T) {
 	check("eu-central-1", "shared config", func(o *RegionOptions) {})
 	check("sa-east-1", "shared config", func(o *RegionOptions) { o.Profile = "other" })
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "absent"))
-	if f.tokens.Load() != 0 {
+	if f.Tokens.Load() != 0 {
 		t.Fatal("IMDS was asked although an earlier source had the region")
 	}
 	check("ap-northeast-1", "EC2 instance metadata", func(o *RegionOptions) {})
