@@ -101,7 +101,9 @@ func TestFaults(t *testing.T) {
 		{name: "container slow, request deadline", setup: func(t *testing.T) aws.CredentialsProvider {
 			fakeaws.NewContainer(t, "").Set(func(f *fakeaws.Container) { f.Hang = 3 * time.Second })
 			return credentials.NewCache(credentials.Container(), func(o *credentials.CacheOptions) { o.FetchTimeout = time.Second })
-		}, ctx: func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), 200*time.Millisecond) },
+		}, ctx: func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 200*time.Millisecond)
+		},
 			says: "gave up waiting for credentials", is: context.DeadlineExceeded},
 		{name: "context cancelled during retrieval", setup: func(t *testing.T) aws.CredentialsProvider {
 			return credentials.NewCache(slowProvider{2 * time.Second}, func(o *credentials.CacheOptions) { o.FetchTimeout = time.Second })
