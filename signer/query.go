@@ -85,9 +85,15 @@ func pairLess(buf []byte, a, b queryPair) bool {
 
 // appendReencoded appends s percent-decoded ('+' as a space, a '%' without
 // two hex digits as itself) and encoded again per RFC 3986, in one pass.
+// Runs of unreserved bytes, which both steps leave alone, are copied whole.
 func appendReencoded(dst []byte, s string) []byte {
+	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if unreserved[c] {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
 		switch {
 		case c == '+':
 			c = ' '
@@ -104,6 +110,7 @@ func appendReencoded(dst []byte, s string) []byte {
 		} else {
 			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
 		}
+		start = i + 1
 	}
-	return dst
+	return append(dst, s[start:]...)
 }

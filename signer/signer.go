@@ -257,10 +257,9 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	}
 
 	// Canonical headers: the signer's own (host, x-amz-date, and the payload
-	// hash and token when it sets them) and the request's that are signed,
-	// sorted by name. The own values are filled in below.
-	// Only the request's own headers are iterated: the signer's entries go
-	// into the map afterwards.
+	// hash and token when it sets them; values filled in below) and the
+	// request's that are signed, sorted by name. Only the request's headers
+	// are iterated: the signer's entries go into the map afterwards.
 	own := append(sc.headers[:0], signedHeader{name: "host", own: &hdrs[4], clean: true}, signedHeader{name: "x-amz-date", own: &hdrs[0], clean: true})
 	skip := skipDate
 	if setPH {
@@ -292,9 +291,8 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 
 	// One allocation holds the strings the request keeps: the canonical
 	// query (when it changed), X-Amz-Date, a computed payload hash and
-	// Authorization. A
-	// strings.Builder never rewrites bytes it has written, so substrings of
-	// an early String() stay valid as it grows.
+	// Authorization. A strings.Builder never rewrites bytes it has written,
+	// so substrings of an early String() stay valid as it grows.
 	signedLen := len(sc.headers) - 1
 	for _, h := range sc.headers {
 		signedLen += len(h.name)
