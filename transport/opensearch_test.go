@@ -157,8 +157,8 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// TestOpenSearchGoRetriesAreResigned: opensearch-go retries 502/503/504;
-// each retry carries the same bytes and a new signature.
+// TestOpenSearchGoRetriesAreResigned: opensearch-go retries 502, 503 and
+// 504; each retry carries the same bytes and a new signature.
 func TestOpenSearchGoRetriesAreResigned(t *testing.T) {
 	rg := newRig(t, "es")
 	client, err := opensearch.NewClient(opensearch.Config{
@@ -168,7 +168,7 @@ func TestOpenSearchGoRetriesAreResigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rg.fail["/retry/_doc/1"] = 2
+	rg.fail["/retry/_doc/1"] = []int{502, 503, 504}
 	res, err := client.Index("retry", strings.NewReader(docBody("retry")), client.Index.WithDocumentID("1"))
 	mustOK(t, "index with retries", res, err, res.StatusCode)
 	res.Body.Close()
@@ -179,8 +179,8 @@ func TestOpenSearchGoRetriesAreResigned(t *testing.T) {
 			attempts = append(attempts, s)
 		}
 	}
-	if len(attempts) != 3 {
-		t.Fatalf("%d attempts, want 3 (two 503s, then success)", len(attempts))
+	if len(attempts) != 4 {
+		t.Fatalf("%d attempts, want 4 (502, 503, 504, then success)", len(attempts))
 	}
 	for i, a := range attempts {
 		if a.bodySHA != attempts[0].bodySHA {
@@ -319,7 +319,7 @@ func TestOpenSearchGoSignerAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rg.fail["/adapter/_doc/1"] = 1
+	rg.fail["/adapter/_doc/1"] = []int{503}
 	res, err := client.Index("adapter", strings.NewReader(docBody("a")), client.Index.WithDocumentID("1"))
 	mustOK(t, "index through the Signer adapter", res, err, res.StatusCode)
 	res.Body.Close()

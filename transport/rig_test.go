@@ -36,8 +36,8 @@ type seen struct {
 }
 
 // rig is a verifying endpoint in front of the OpenSearch stand-in, with a
-// recorder in front of both and an optional fault that answers 503 to the
-// first requests for a path after they pass verification.
+// recorder in front of both and optional faults that answer the first
+// requests for a path, after they pass verification, with error statuses.
 type rig struct {
 	t        *testing.T
 	store    *standin.Server
@@ -45,21 +45,21 @@ type rig struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	seen     []seen
-	fail     map[string]int // path -> 503s still to give
+	fail     map[string][]int // path -> error statuses still to give, in order
 }
 
 func newRig(t *testing.T, service string) *rig {
 	t.Helper()
-	rg := &rig{t: t, store: standin.New(), fail: map[string]int{}}
+	rg := &rig{t: t, store: standin.New(), fail: map[string][]int{}}
 	faults := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rg.mu.Lock()
-		n := rg.fail[r.URL.Path]
-		if n > 0 {
-			rg.fail[r.URL.Path] = n - 1
+		status := 0
+		if q := rg.fail[r.URL.Path]; len(q) > 0 {
+			status, rg.fail[r.URL.Path] = q[0], q[1:]
 		}
 		rg.mu.Unlock()
-		if n > 0 {
-			http.Error(w, `{"message":"injected 503"}`, http.StatusServiceUnavailable)
+		if status != 0 {
+			http.Error(w, `{"message":"injected failure"}`, status)
 			return
 		}
 		rg.store.ServeHTTP(w, r)
