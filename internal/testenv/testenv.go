@@ -2,10 +2,14 @@
 package testenv
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // Isolate clears every AWS_* variable, points the shared config and
@@ -43,4 +47,26 @@ func Main(m interface{ Run() int }) {
 	code := m.Run()
 	cleanup()
 	os.Exit(code)
+}
+
+// RunExample calls an example's run function with args and returns what it
+// printed, failing the test if it returns an error.
+func RunExample(t testing.TB, run func(context.Context, []string, io.Writer) error, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), args, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	return out.String()
+}
+
+// WantLines fails the test for each line (without its newline) that out
+// does not hold as a whole line.
+func WantLines(t testing.TB, out string, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if !strings.Contains(out, l+"\n") {
+			t.Errorf("output lacks %q:\n%s", l, out)
+		}
+	}
 }
