@@ -52,6 +52,7 @@ func (c Cause) String() string {
 // error; use errors.As to read it. It never contains a secret key, a
 // session token or a signature.
 type Diagnosis struct {
+	// Cause is why the request was refused.
 	Cause Cause
 	// StatusCode is the response's status (403).
 	StatusCode int
@@ -61,28 +62,37 @@ type Diagnosis struct {
 	// Fix says what to do.
 	Fix string
 
-	// For CauseSignatureMismatch: the canonical request and string to sign
-	// AWS computed, and the ones this transport signed (reconstructed from
-	// the request as sent), with the session token redacted.
-	AWSCanonicalRequest, AWSStringToSign       string
+	// AWSCanonicalRequest and AWSStringToSign, for CauseSignatureMismatch,
+	// are what AWS says it computed, with the session token redacted.
+	AWSCanonicalRequest, AWSStringToSign string
+	// SignedCanonicalRequest and SignedStringToSign, for
+	// CauseSignatureMismatch, are what this transport signed, reconstructed
+	// from the request as sent, with the session token redacted.
 	SignedCanonicalRequest, SignedStringToSign string
 
-	// For CauseInvalidToken: whether AWS said the token expired.
+	// Expired, for CauseInvalidToken, reports whether AWS said the token
+	// expired.
 	Expired bool
 
-	// For CauseClockSkew: AWS's time (from the response's Date header; zero
-	// when absent) and the time the request was signed with.
+	// ServerTime and SigningTime, for CauseClockSkew, are AWS's time (from
+	// the response's Date header; zero when absent) and the time the request
+	// was signed with.
 	ServerTime, SigningTime time.Time
 
-	// For CauseAccessPolicy: the principal ("anonymous" for an unsigned
-	// request), the action (es:ESHttpGet) and the resource, when given.
+	// Principal, Action and Resource, for CauseAccessPolicy, are the
+	// principal ("anonymous" for an unsigned request), the action
+	// (es:ESHttpGet) and the resource, when given. For
+	// CauseFineGrainedAccess, Action is the OpenSearch action
+	// (indices:data/read/search).
 	Principal, Action, Resource string
 
-	// For CauseFineGrainedAccess: the action (indices:data/read/search),
-	// the user name and backend roles OpenSearch saw, and a request that
-	// maps the IAM role to an OpenSearch role.
-	User               string
-	BackendRoles       []string
+	// User, for CauseFineGrainedAccess, is the user name OpenSearch saw.
+	User string
+	// BackendRoles, for CauseFineGrainedAccess, are the backend roles
+	// OpenSearch saw.
+	BackendRoles []string
+	// RoleMappingRequest, for CauseFineGrainedAccess, maps the IAM role to
+	// an OpenSearch role (ROLE, to be chosen) without replacing the mapping.
 	RoleMappingRequest string
 }
 
