@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 )
@@ -25,6 +26,11 @@ const (
 // containerTimeout bounds one request to the container endpoint. The agent
 // runs on the same host, so a healthy one answers in milliseconds.
 const containerTimeout = 5 * time.Second
+
+// containerRetryer retries a failed request once, after at most a second:
+// enough for an agent that is restarting, and short, since a Cache retries
+// again in the background.
+var containerRetryer = retry.AddWithMaxBackoffDelay(retry.AddWithMaxAttempts(retry.NewStandard(), 2), time.Second)
 
 // ContainerProvider retrieves credentials from the ECS, Fargate or EKS Pod
 // Identity container endpoint, through aws-sdk-go-v2's endpointcreds. It
@@ -64,6 +70,7 @@ func (p *ContainerProvider) Retrieve(ctx context.Context) (aws.Credentials, erro
 	}
 	prov := endpointcreds.New(endpoint, func(o *endpointcreds.Options) {
 		o.HTTPClient = p.client
+		o.Retryer = containerRetryer
 		o.AuthorizationTokenProvider = endpointcreds.TokenProviderFunc(containerToken)
 	})
 	creds, err := prov.Retrieve(ctx)
