@@ -69,13 +69,11 @@ func unhex(c byte) (byte, bool) {
 }
 
 // appendUnescaped appends s percent-decoded. A '%' that is not followed by
-// two hex digits stands for itself. With plusIsSpace, '+' decodes to ' '
-// (HTML form encoding, as url.Values writes it and OpenSearch reads it).
-func appendUnescaped(dst []byte, s string, plusIsSpace bool) []byte {
+// two hex digits stands for itself; '+' stands for itself (in a path).
+func appendUnescaped(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == '%' && i+2 < len(s):
+		if c == '%' && i+2 < len(s) {
 			hi, ok1 := unhex(s[i+1])
 			lo, ok2 := unhex(s[i+2])
 			if ok1 && ok2 {
@@ -83,12 +81,8 @@ func appendUnescaped(dst []byte, s string, plusIsSpace bool) []byte {
 				i += 2
 				continue
 			}
-			dst = append(dst, c)
-		case c == '+' && plusIsSpace:
-			dst = append(dst, ' ')
-		default:
-			dst = append(dst, c)
 		}
+		dst = append(dst, c)
 	}
 	return dst
 }

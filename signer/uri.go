@@ -127,7 +127,7 @@ func s3Path(p string) string {
 		if i > 0 {
 			buf = append(buf, '/')
 		}
-		seg = appendUnescaped(seg[:0], part, false)
+		seg = appendUnescaped(seg[:0], part)
 		buf = appendEscaped(buf, string(seg), false)
 	}
 	return string(buf)
