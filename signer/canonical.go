@@ -47,44 +47,19 @@ func Canonical(req *http.Request) (canonicalRequest, stringToSign string, err er
 	}
 	s3 := strings.Count(scope, "/") == 3 && strings.Split(scope, "/")[2] == "s3"
 
-	var b []byte
-	method := req.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	b = append(b, method...)
-	b = append(b, '\n')
-	if s3 {
-		b = append(b, p...)
-	} else {
-		b = appendEscaped(b, p, true)
-	}
-	b = append(b, '\n')
-	b = append(b, req.URL.RawQuery...)
-	b = append(b, '\n')
-	for _, name := range strings.Split(signed, ";") {
-		b = append(b, name...)
-		b = append(b, ':')
+	names := strings.Split(signed, ";")
+	headers := make([]signedHeader, len(names))
+	for i, name := range names {
+		headers[i] = signedHeader{name: name, values: req.Header.Values(name)}
 		if name == "host" {
-			b = appendHeaderValue(b, host)
-		} else {
-			for i, v := range req.Header.Values(name) {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = appendHeaderValue(b, v)
-			}
+			headers[i] = signedHeader{name: name, own: &host}
 		}
-		b = append(b, '\n')
 	}
-	b = append(b, '\n')
-	b = append(b, signed...)
-	b = append(b, '\n')
 	ph := req.Header.Get("X-Amz-Content-Sha256")
 	if ph == "" {
 		ph = EmptyPayloadHash
 	}
-	b = append(b, ph...)
+	b, _, _ := appendCanonicalRequest(nil, req.Method, p, s3, req.URL.RawQuery, headers, ph)
 	sum := sha256.Sum256(b)
 	sts := algorithm + "\n" + req.Header.Get("X-Amz-Date") + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
 	creq := string(b)

@@ -135,3 +135,52 @@ func appendHeaderValue(dst []byte, v string) []byte {
 func hasCRLF(v string) bool {
 	return strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0
 }
+
+// appendCanonicalRequest appends the canonical request: method, canonical
+// URI (path, the wire form, encoded once more, or as is for S3's strict
+// form), query, one line per header, the signed-header list and the payload
+// hash. It returns b and the bounds of the signed-header list within it.
+func appendCanonicalRequest(b []byte, method, path string, s3 bool, query string, headers []signedHeader, payloadHash string) (out []byte, signedStart, signedEnd int) {
+	if method == "" {
+		method = http.MethodGet
+	}
+	b = append(b, method...)
+	b = append(b, '\n')
+	if s3 {
+		b = append(b, path...)
+	} else {
+		b = appendEscaped(b, path, true)
+	}
+	b = append(b, '\n')
+	b = append(b, query...)
+	b = append(b, '\n')
+	for _, h := range headers {
+		b = append(b, h.name...)
+		b = append(b, ':')
+		switch {
+		case h.clean:
+			b = append(b, *h.own...)
+		case h.own != nil:
+			b = appendHeaderValue(b, *h.own)
+		}
+		for i, v := range h.values {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendHeaderValue(b, v)
+		}
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	signedStart = len(b)
+	for i, h := range headers {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, h.name...)
+	}
+	signedEnd = len(b)
+	b = append(b, '\n')
+	b = append(b, payloadHash...)
+	return b, signedStart, signedEnd
+}

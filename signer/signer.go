@@ -323,48 +323,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	authStart := len(prefix)
 
 	// The canonical request.
-	b := sc.creq[:0]
-	b = append(b, req.Method...)
-	if req.Method == "" {
-		b = append(b, http.MethodGet...)
-	}
-	b = append(b, '\n')
-	if s3 {
-		b = append(b, send...)
-	} else {
-		b = appendEscaped(b, send, true)
-	}
-	b = append(b, '\n')
-	b = append(b, req.URL.RawQuery...)
-	b = append(b, '\n')
-	for _, h := range sc.headers {
-		b = append(b, h.name...)
-		b = append(b, ':')
-		switch {
-		case h.clean:
-			b = append(b, *h.own...)
-		case h.own != nil:
-			b = appendHeaderValue(b, *h.own)
-		}
-		for i, v := range h.values {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendHeaderValue(b, v)
-		}
-		b = append(b, '\n')
-	}
-	b = append(b, '\n')
-	signedStart := len(b)
-	for i, h := range sc.headers {
-		if i > 0 {
-			b = append(b, ';')
-		}
-		b = append(b, h.name...)
-	}
-	signedEnd := len(b)
-	b = append(b, '\n')
-	b = append(b, ph...)
+	b, signedStart, signedEnd := appendCanonicalRequest(sc.creq[:0], req.Method, send, s3, req.URL.RawQuery, sc.headers, ph)
 	sc.creq = b
 	creqSum := sha256.Sum256(b)
 

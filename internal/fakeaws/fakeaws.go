@@ -32,6 +32,20 @@ func CredsJSON(keyID string, expires time.Time) string {
 	return string(b)
 }
 
+// wait sleeps for d, or until the client gives up on r; it reports whether
+// the request should still be answered.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	select {
+	case <-time.After(d):
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
 // IMDS speaks the instance metadata protocol.
 type IMDS struct {
 	*httptest.Server
@@ -74,12 +88,8 @@ func (f *IMDS) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	hang, status, noToken, body, role, region, exp := f.Hang, f.Status, f.NoTokenAPI, f.Body, f.Role, f.Region, f.Expires
 	f.mu.Unlock()
-	if hang > 0 {
-		select {
-		case <-time.After(hang):
-		case <-r.Context().Done():
-			return
-		}
+	if !wait(r, hang) {
+		return
 	}
 	if r.URL.Path == "/latest/api/token" {
 		if r.Method != http.MethodPut || noToken {
@@ -156,12 +166,8 @@ func NewContainer(t testing.TB, wantAuth string) *Container {
 		f.GotAuth = append(f.GotAuth, r.Header.Get("Authorization"))
 		want, status, body, hang, exp := f.WantAuth, f.Status, f.Body, f.Hang, f.Expires
 		f.mu.Unlock()
-		if hang > 0 {
-			select {
-			case <-time.After(hang):
-			case <-r.Context().Done():
-				return
-			}
+		if !wait(r, hang) {
+			return
 		}
 		if want != "" && r.Header.Get("Authorization") != want {
 			w.WriteHeader(http.StatusUnauthorized)
