@@ -5,13 +5,52 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"unsafe"
 )
+
+// appendCanonicalURI appends the canonical URI of a wire path: each byte
+// that is not unreserved (or '/') encoded once more, so "%2F" becomes
+// "%252F"; for s3 the wire path as it is (already strictly encoded).
+func appendCanonicalURI(dst, path []byte, s3 bool) []byte {
+	if s3 {
+		return append(dst, path...)
+	}
+	return appendEscaped(dst, unsafe.String(unsafe.SliceData(path), len(path)), true)
+}
+
+// appendHeaderValues appends a header's values, each trimmed with runs of
+// spaces and tabs collapsed, joined with ','.
+func appendHeaderValues(dst []byte, values []string) []byte {
+	for i, v := range values {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendHeaderValue(dst, v)
+	}
+	return dst
+}
+
+// appendSignedHeaders appends the signed-header list: the names, sorted,
+// joined with ';'.
+func appendSignedHeaders(dst []byte, headers []signedHeader) []byte {
+	for i, h := range headers {
+		if i > 0 {
+			dst = append(dst, ';')
+		}
+		dst = append(dst, h.name...)
+	}
+	return dst
+}
+
+// unsafeBytes returns the bytes of s without copying; they must not be
+// written to.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // Canonical reconstructs, from a request as this package signed and sent it,
 // the canonical request and the string to sign behind its Authorization
 // header, for diagnosis: set them beside the ones AWS says it expected. A
-// signed request's path, query and host are already in canonical form, so
-// the reconstruction is exact. The session token's value is replaced by
+// signed request's path, query and host are already in wire form, so the
+// reconstruction is exact. The session token's value is replaced by
 // "<redacted>" in the canonical request. It returns an [*Error] of kind
 // [ErrRequest] when req carries no SigV4 Authorization header.
 func Canonical(req *http.Request) (canonicalRequest, stringToSign string, err error) {
@@ -37,7 +76,7 @@ func Canonical(req *http.Request) (canonicalRequest, stringToSign string, err er
 	if scope == "" || signed == "" {
 		return "", "", newError(ErrRequest, "the Authorization header lacks Credential or SignedHeaders", nil)
 	}
-	p, _, err := wirePath(req.URL)
+	p, _, err := callerPath(req.URL)
 	if err != nil {
 		return "", "", err
 	}
@@ -45,21 +84,38 @@ func Canonical(req *http.Request) (canonicalRequest, stringToSign string, err er
 	if host == "" {
 		host = req.URL.Host
 	}
-	s3 := strings.Count(scope, "/") == 3 && strings.Split(scope, "/")[2] == "s3"
+	parts := strings.Split(scope, "/")
+	s3 := len(parts) == 4 && parts[2] == "s3"
+	q, pairs := appendWireQuery(nil, nil, req.URL.RawQuery)
+	sortPairs(q, pairs)
 
-	names := strings.Split(signed, ";")
-	headers := make([]signedHeader, len(names))
-	for i, name := range names {
-		headers[i] = signedHeader{name: name, values: req.Header.Values(name)}
-		if name == "host" {
-			headers[i] = signedHeader{name: name, own: &host}
-		}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
 	}
+	b := append([]byte(method), '\n')
+	b = appendCanonicalURI(b, []byte(p), s3)
+	b = append(b, '\n')
+	b = appendCanonicalQuery(b, q, pairs)
+	b = append(b, '\n')
+	for _, name := range strings.Split(signed, ";") {
+		b = append(b, name...)
+		b = append(b, ':')
+		if name == "host" {
+			b = append(b, host...)
+		} else {
+			b = appendHeaderValues(b, req.Header.Values(name))
+		}
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	b = append(b, signed...)
+	b = append(b, '\n')
 	ph := req.Header.Get("X-Amz-Content-Sha256")
 	if ph == "" {
 		ph = EmptyPayloadHash
 	}
-	b, _, _ := appendCanonicalRequest(nil, req.Method, p, s3, req.URL.RawQuery, headers, ph)
+	b = append(b, ph...)
 	sum := sha256.Sum256(b)
 	sts := algorithm + "\n" + req.Header.Get("X-Amz-Date") + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
 	creq := string(b)

@@ -142,7 +142,7 @@ func predictDifferences(req *http.Request, svc string) []string {
 		segs := strings.Split(p, "/")
 		for i, s := range segs[1:] {
 			if s == "." || s == ".." || (s == "" && i+2 < len(segs)) {
-				d = append(d, "path normalisation (rule 1: the SDK signs the path as given)")
+				d = append(d, "dot or empty path segments (rule 1: we send . and .. as %2E and %2E%2E and drop empty segments; the SDK signs the path as given)")
 				break
 			}
 		}

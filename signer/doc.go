@@ -11,37 +11,43 @@
 //	...
 //	err = s.Sign(req, creds, "us-east-1", "es", time.Now())
 //
-// # What is signed
+// # What is sent, and what is signed
 //
-// The canonical request follows AWS's rules, with the choices below made
-// for services that sit behind proxies and load balancers:
+// The first rule: the request that goes on the wire means what the caller's
+// request meant, read the way OpenSearch reads it (path split on '/', each
+// segment percent-decoded, no dot-segment resolution; query split on '&',
+// '+' a space, the last value of a repeated key wins). Within that, what is
+// signed is exactly what is sent. Sign rewrites the request to that wire
+// form:
 //
-//   - Path: the path as it goes on the wire (URL.EscapedPath, or the path of
-//     URL.Opaque), normalised ("." and ".." segments removed, repeated "/"
-//     collapsed), then each byte that is not an RFC 3986 unreserved
-//     character encoded once more, so "%2F" in a document id signs as
-//     "%252F". For service "s3" the path is not normalised; each segment is
-//     decoded and encoded once, strictly.
-//   - Query: split on '&' and the first '='; a key without '=' signs as
-//     "key="; percent-decoded, with '+' read as a space (as url.Values writes
-//     it and OpenSearch reads it); encoded again per RFC 3986 and sorted by
-//     key, then value.
+//   - Path: the caller's escaped path (URL.RawPath when it encodes
+//     URL.Path, so a "%2F" inside a segment stays one), with every byte that
+//     may not stand in a path percent-encoded; a segment that is exactly "."
+//     or ".." is a name (an id or an index), sent as "%2E" or "%2E%2E";
+//     empty segments are dropped. The canonical URI is that path encoded
+//     once more, so "%2F" signs as "%252F". For service "s3" each segment is
+//     decoded and encoded once, strictly, and dot segments are kept.
+//   - Query: split on '&' and the first '='; empty parameters dropped; each
+//     key and value percent-decoded, with '+' read as a space (as url.Values
+//     writes it and OpenSearch reads it), and encoded again per RFC 3986.
+//     The wire keeps the caller's order, so a repeated key keeps its last
+//     value; the canonical query sorts by key, then value, and a key without
+//     '=' signs as "key=".
 //   - Headers: host, x-amz-date, x-amz-content-sha256, x-amz-security-token
 //     when there is a session token, content-type when present, every other
 //     x-amz-* header present, and those named in [Options.SignedHeaders].
 //     Never authorization, content-length, user-agent, accept-encoding,
 //     connection, transfer-encoding, expect, x-forwarded-* or
-//     x-amzn-trace-id, which proxies and Go's transport change. Values are
-//     trimmed, runs of spaces and tabs collapsed, repeated headers joined
-//     with ','.
-//   - Host: [Options.Host], else Request.Host, else URL.Host; ":443" for
-//     https and ":80" for http are dropped.
+//     x-amzn-trace-id, which proxies and Go's transport change. Header keys
+//     that differ only in case are merged under one key; the caller's own
+//     X-Amz-Date, X-Amz-Security-Token and Authorization, in any case, never
+//     survive signing. Values are trimmed, runs of spaces and tabs
+//     collapsed, repeated headers joined with ','.
+//   - Host: [Options.Host], else Request.Host, else URL.Host, in the form
+//     net/http sends it: an internationalised name in punycode, an IPv6
+//     zone dropped; ":443" for https and ":80" for http are dropped.
 //   - Payload: X-Amz-Content-Sha256 is always set and signed; see
 //     [Signer.Sign] for how the body is hashed without copying it.
-//
-// Sign rewrites the request to the form it signed (normalised path,
-// canonical query, host without default port), so the signature never
-// depends on how a server or proxy re-encodes the URL.
 //
 // # Payload hashing
 //
@@ -52,7 +58,8 @@
 // hashed and sought back to where it was; otherwise the body is read once
 // and replaced with an in-memory one, with GetBody and ContentLength set so
 // that retries send the same bytes. The bytes hashed are the bytes sent: no
-// charset conversion, no re-encoding.
+// charset conversion, no re-encoding. Hashing stops when the request's
+// context is done.
 //
 // # Errors
 //

@@ -2,6 +2,7 @@ package signer
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -18,91 +19,116 @@ func isNeverSigned(lower string) bool {
 	return strings.HasPrefix(lower, "x-forwarded-")
 }
 
-// lowerName returns the lower-case form of a header name, without
-// allocating for the names that are commonly signed.
-func lowerName(k string) string {
-	switch k {
-	case "Content-Type":
-		return "content-type"
-	case "X-Amz-Date":
-		return "x-amz-date"
-	case "X-Amz-Content-Sha256":
-		return "x-amz-content-sha256"
-	case "X-Amz-Security-Token":
-		return "x-amz-security-token"
-	case "Authorization":
-		return "authorization"
-	case "User-Agent":
-		return "user-agent"
-	case "Accept-Encoding":
-		return "accept-encoding"
-	case "Accept":
-		return "accept"
-	}
-	return strings.ToLower(k)
-}
-
-// signedHeader is one header of the canonical request: one of the
-// request's, or one the signer sets itself (own), whose value is known to
-// hold no CR or LF.
-type signedHeader struct {
-	name   string   // lower case
-	values []string // the request's values, in order
-	own    *string  // the signer's own value, when values is nil
-	clean  bool     // own needs no trimming (host, date, hash)
-}
-
-// Header names the signer sets itself, which collectHeaders skips in the
-// request so that the signer's entries take their place.
+// Who sets a signed header's value: the request, or the signer itself.
 const (
-	skipDate = 1 << iota
-	skipPayloadHash
-	skipToken
+	fromRequest = iota
+	ownHost
+	ownDate
+	ownPayloadHash
+	ownToken
 )
 
-// collectHeaders appends to dst the headers of h that are signed: content-type,
-// every x-amz-* header, and those named in extra; with all set (the test
-// suite's policy), every header. Names in skip are left out. The result,
-// with what dst held, is sorted by name; headers whose names differ only in
-// case are merged.
-func collectHeaders(dst []signedHeader, h http.Header, extra map[string]bool, all bool, skip int) []signedHeader {
+// signedHeader is one header of the canonical request: one of the
+// request's, or one the signer sets itself.
+type signedHeader struct {
+	name   string   // lower case
+	values []string // the request's values, in order (fromRequest)
+	own    int      // who sets the value
+}
+
+// ownName reports whether k names a header the signer sets itself (or, for
+// authorization, removes): the request's own values of these are never
+// signed, whatever their case.
+func ownName(k string) bool {
+	return strings.EqualFold(k, "X-Amz-Date") || strings.EqualFold(k, "X-Amz-Security-Token") ||
+		strings.EqualFold(k, "X-Amz-Content-Sha256") || strings.EqualFold(k, "Authorization") ||
+		strings.EqualFold(k, "Host")
+}
+
+// signedName returns the lower-case name of header key k when it is signed
+// (content-type, every x-amz-* header the signer does not set itself, the
+// names in extra, or with all every header), and "" when it is not. Only the
+// names of signed headers are lower-cased, and the common ones without
+// allocating.
+func signedName(k string, extra []string, all bool) string {
+	switch k { // the canonical keys of the commonest headers
+	case "Content-Type":
+		return "content-type"
+	case "Accept", "Accept-Encoding", "User-Agent", "Content-Length", "Connection":
+		if !all {
+			return ""
+		}
+	}
+	if ownName(k) {
+		return ""
+	}
+	if len(k) > 6 && strings.EqualFold(k[:6], "x-amz-") {
+		return strings.ToLower(k)
+	}
+	if strings.EqualFold(k, "content-type") {
+		return "content-type"
+	}
+	for _, e := range extra {
+		if strings.EqualFold(k, e) {
+			return e
+		}
+	}
+	if all {
+		return strings.ToLower(k)
+	}
+	return ""
+}
+
+// mergeHeaderCase moves the values of header keys that are not in
+// canonical form ("x-amz-meta-a", "authorization") under their canonical
+// key, so that every header is one key whatever the case it was written in:
+// the canonical key's values first, then the others' in the byte order of
+// their keys (the order in which net/http writes them). Value slices are
+// copied, never appended to in place, since they may be shared with the
+// caller's request.
+func mergeHeaderCase(h http.Header) {
+	var odd []string
+	for k := range h {
+		if http.CanonicalHeaderKey(k) != k {
+			odd = append(odd, k)
+		}
+	}
+	slices.Sort(odd)
+	for _, k := range odd {
+		ck := http.CanonicalHeaderKey(k)
+		v := h[ck]
+		h[ck] = append(v[:len(v):len(v)], h[k]...)
+		delete(h, k)
+	}
+}
+
+// collectHeaders appends to dst the request's headers that are signed, and
+// sorts dst, which may already hold the signer's own, by name. It reports
+// false, collecting nothing, when a header key is not in canonical form:
+// the caller then merges the keys (mergeHeaderCase) and collects again.
+func collectHeaders(dst []signedHeader, h http.Header, extra []string, all bool) ([]signedHeader, bool) {
+	n := len(dst)
 	for k, v := range h {
-		l := lowerName(k)
-		switch {
-		case l == "x-amz-date" && skip&skipDate != 0,
-			l == "x-amz-content-sha256" && skip&skipPayloadHash != 0,
-			l == "x-amz-security-token" && skip&skipToken != 0:
-			continue
-		case !all:
-			if isNeverSigned(l) {
-				continue
+		if http.CanonicalHeaderKey(k) != k {
+			return dst[:n], false
+		}
+		if l := signedName(k, extra, all); l != "" {
+			dst = append(dst, signedHeader{name: l, values: v})
+		}
+	}
+	less := func(a, b signedHeader) int { return strings.Compare(a.name, b.name) }
+	if len(dst) > sortThreshold {
+		slices.SortFunc(dst, less)
+	} else {
+		// Insertion sort: a request signs a handful of headers, and it
+		// allocates nothing.
+		for i := 1; i < len(dst); i++ {
+			for j := i; j > 0 && dst[j].name < dst[j-1].name; j-- {
+				dst[j], dst[j-1] = dst[j-1], dst[j]
 			}
-			if l != "content-type" && !strings.HasPrefix(l, "x-amz-") && !extra[l] {
-				continue
-			}
-		case l == "host" || l == "authorization":
-			continue
-		}
-		dst = append(dst, signedHeader{name: l, values: v})
-	}
-	// Insertion sort: a request signs a handful of headers, and unlike
-	// sort.Slice it allocates nothing.
-	for i := 1; i < len(dst); i++ {
-		for j := i; j > 0 && dst[j].name < dst[j-1].name; j-- {
-			dst[j], dst[j-1] = dst[j-1], dst[j]
 		}
 	}
-	// Merge names that differ only in case (possible when the header map was
-	// written to directly). Rare: only then is anything allocated.
-	for i := 1; i < len(dst); i++ {
-		if dst[i].name == dst[i-1].name {
-			merged := append(append([]string(nil), dst[i-1].values...), dst[i].values...)
-			dst[i-1].values = merged
-			dst = append(dst[:i], dst[i+1:]...)
-			i--
-		}
-	}
-	return dst
+	return dst, true
 }
 
 // appendHeaderValue appends v trimmed, with each run of spaces and tabs
@@ -134,53 +160,4 @@ func appendHeaderValue(dst []byte, v string) []byte {
 // header value. (Two IndexByte calls are much faster than IndexAny.)
 func hasCRLF(v string) bool {
 	return strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0
-}
-
-// appendCanonicalRequest appends the canonical request: method, canonical
-// URI (path, the wire form, encoded once more, or as is for S3's strict
-// form), query, one line per header, the signed-header list and the payload
-// hash. It returns b and the bounds of the signed-header list within it.
-func appendCanonicalRequest(b []byte, method, path string, s3 bool, query string, headers []signedHeader, payloadHash string) (out []byte, signedStart, signedEnd int) {
-	if method == "" {
-		method = http.MethodGet
-	}
-	b = append(b, method...)
-	b = append(b, '\n')
-	if s3 {
-		b = append(b, path...)
-	} else {
-		b = appendEscaped(b, path, true)
-	}
-	b = append(b, '\n')
-	b = append(b, query...)
-	b = append(b, '\n')
-	for _, h := range headers {
-		b = append(b, h.name...)
-		b = append(b, ':')
-		switch {
-		case h.clean:
-			b = append(b, *h.own...)
-		case h.own != nil:
-			b = appendHeaderValue(b, *h.own)
-		}
-		for i, v := range h.values {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendHeaderValue(b, v)
-		}
-		b = append(b, '\n')
-	}
-	b = append(b, '\n')
-	signedStart = len(b)
-	for i, h := range headers {
-		if i > 0 {
-			b = append(b, ';')
-		}
-		b = append(b, h.name...)
-	}
-	signedEnd = len(b)
-	b = append(b, '\n')
-	b = append(b, payloadHash...)
-	return b, signedStart, signedEnd
 }

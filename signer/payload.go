@@ -2,6 +2,7 @@ package signer
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
@@ -43,8 +44,11 @@ func validPayloadHash(v string) bool {
 //   - nil body or http.NoBody: it returns the empty-body constant;
 //   - GetBody: a fresh copy is streamed through SHA-256;
 //   - an io.Seeker body: hashed, then sought back to where it was;
-//   - otherwise the body is read once, and Body, GetBody and ContentLength
-//     are set so that it (and any retry) sends the same bytes.
+//   - otherwise the body is read once, closed, and Body, GetBody and
+//     ContentLength are set so that it (and any retry) sends the same bytes.
+//
+// Hashing stops with the request's context. On error the request's body is
+// left as it was, not closed: its owner closes it.
 //
 // A computed hash is written in hex to out and "" is returned, so that the
 // caller can keep it in an allocation it makes anyway; h is the hash to use
@@ -53,13 +57,14 @@ func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Si
 	if req.Body == nil || req.Body == http.NoBody {
 		return EmptyPayloadHash, buf, nil
 	}
+	ctx := req.Context()
 	h.Reset()
 	if req.GetBody != nil {
 		rc, err := req.GetBody()
 		if err != nil {
 			return "", buf, newError(ErrBody, "Request.GetBody failed; fix GetBody or leave it nil", err)
 		}
-		_, err = copyTo(h, rc)
+		err = hashFrom(ctx, h, rc)
 		rc.Close()
 		if err != nil {
 			return "", buf, newError(ErrBody, "reading the copy of the body returned by Request.GetBody failed", err)
@@ -69,7 +74,7 @@ func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Si
 	if s, ok := req.Body.(io.ReadSeeker); ok {
 		pos, err := s.Seek(0, io.SeekCurrent)
 		if err == nil {
-			if _, err = copyTo(h, s); err != nil {
+			if err = hashFrom(ctx, h, s); err != nil {
 				return "", buf, newError(ErrBody, "reading the seekable request body failed", err)
 			}
 			if _, err = s.Seek(pos, io.SeekStart); err != nil {
@@ -79,31 +84,64 @@ func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Si
 		}
 		// Not actually seekable (a pipe, say): read it like any other body.
 	}
-	b, err := io.ReadAll(req.Body)
-	req.Body.Close()
-	if err != nil {
+	var b bytes.Buffer
+	if err := hashFrom(ctx, io.MultiWriter(h, &b), req.Body); err != nil {
 		return "", buf, newError(ErrBody, "reading the request body failed; nothing was sent", err)
 	}
-	h.Write(b)
-	req.ContentLength = int64(len(b))
-	if len(b) == 0 {
+	req.Body.Close()
+	body := b.Bytes()
+	req.ContentLength = int64(len(body))
+	if len(body) == 0 {
 		req.Body, req.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
 	} else {
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
 	return "", sumHex(h, buf, out), nil
 }
 
-// copyTo copies r into w without an intermediate copy when r can write
-// itself (bytes.Reader, strings.Reader), and with a pooled buffer otherwise.
-func copyTo(w io.Writer, r io.Reader) (int64, error) {
+// hashChunk is how much is hashed between two looks at the context.
+const hashChunk = 1 << 20
+
+// hashFrom writes r into w, a hash, stopping with ctx's error once ctx is
+// done. Readers that can write themselves (bytes.Reader, strings.Reader)
+// are not copied; others go through a pooled buffer.
+func hashFrom(ctx context.Context, w io.Writer, r io.Reader) error {
+	if ctx.Done() != nil {
+		w = ctxWriter{ctx, w}
+	}
 	if wt, ok := r.(io.WriterTo); ok {
-		return wt.WriteTo(w)
+		_, err := wt.WriteTo(w)
+		return err
 	}
 	bp := copyBufPool.Get().(*[]byte)
 	defer copyBufPool.Put(bp)
-	return io.CopyBuffer(onlyWriter{w}, r, *bp)
+	_, err := io.CopyBuffer(onlyWriter{w}, r, *bp)
+	return err
+}
+
+// ctxWriter writes to w in chunks, stopping with ctx's error once ctx is
+// done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if err := c.ctx.Err(); err != nil {
+			return n, err
+		}
+		chunk := p[:min(len(p), hashChunk)]
+		m, err := c.w.Write(chunk)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
 }
 
 // onlyWriter hides any ReaderFrom so that io.CopyBuffer uses the buffer.

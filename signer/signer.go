@@ -2,9 +2,9 @@ package signer
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"hash"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,20 +74,22 @@ type Trace struct {
 // reuse it.
 type Signer struct {
 	host  string
-	extra map[string]bool
+	extra []string // lower-case names from Options.SignedHeaders
 	trace func(Trace)
 	keys  keyCache
 
-	// Conformance-test policies, unexported: the official test suite signs
-	// every header present and adds no payload header, which DESIGN.md's
-	// rules 3 and 5 deliberately do not do for real requests.
 	// Memos of the last scope validated and the last date formatted: a
 	// process signs for one scope, many times a second.
 	lastScope atomic.Pointer[scope]
 	lastDate  atomic.Pointer[formattedDate]
 
+	// Conformance-test policies, unexported: the official test suite signs
+	// every header present, adds no payload header, and resolves dot
+	// segments, which DESIGN.md's rules 1, 3 and 5 deliberately do not do
+	// for real requests.
 	signAllHeaders    bool
 	omitPayloadHeader bool
+	resolveDots       bool
 	s3Paths           bool // S3 path rules whatever the service name
 }
 
@@ -108,10 +110,9 @@ func New(optFns ...func(*Options)) (*Signer, error) {
 		if isNeverSigned(l) {
 			return nil, newError(ErrOption, "SignedHeaders names "+quote(l)+", which proxies or Go's transport change in flight or which is signed anyway; remove it from SignedHeaders", nil)
 		}
-		if s.extra == nil {
-			s.extra = make(map[string]bool)
+		if !slices.Contains(s.extra, l) {
+			s.extra = append(s.extra, l)
 		}
-		s.extra[l] = true
 	}
 	if o.Host != "" {
 		if strings.ContainsAny(o.Host, " \t\r\n/") {
@@ -122,42 +123,54 @@ func New(optFns ...func(*Options)) (*Signer, error) {
 	return s, nil
 }
 
-// scratch holds the per-signing buffers, pooled so that steady-state
-// signing allocates only what it hands to the request.
-type scratch struct {
-	hash    hash.Hash
-	query   []byte
-	creq    []byte
-	sts     []byte
-	mac     []byte
-	headers []signedHeader
-}
-
-// release returns sc to the pool, dropping its references to the request.
-func (sc *scratch) release() {
-	clear(sc.headers)
-	sc.headers = sc.headers[:0]
-	scratchPool.Put(sc)
-}
-
-var scratchPool = sync.Pool{New: func() any {
-	return &scratch{hash: sha256.New(), query: make([]byte, 0, 256), creq: make([]byte, 0, 1024), sts: make([]byte, 0, 256), mac: make([]byte, 0, 512), headers: make([]signedHeader, 0, 8)}
-}}
-
 // Sign signs req in place for the given region and service at time t, using
 // creds. It sets X-Amz-Date, X-Amz-Content-Sha256 (unless the caller set
-// it), X-Amz-Security-Token when creds has a session token, and
-// Authorization.
+// it), X-Amz-Security-Token when creds has a session token (and removes
+// one the caller set when it has none), and Authorization.
 //
-// So that what is signed is what is sent, Sign also rewrites req to the
-// canonical wire form it signed: the path normalised (for every service but
-// s3), or strictly encoded (s3); the query in RFC 3986 form, sorted; the
-// default port dropped from the host. A body that cannot be replayed is read
-// once and replaced with one that can (see the package documentation).
+// So that what is signed is what is sent, and what is sent means what the
+// caller's URL meant, Sign also rewrites req to the wire form it signed
+// (see the package documentation): the host as net/http sends it, without a
+// default port; the path with the caller's escapes kept, "." and ".."
+// segments written %2E and %2E%2E, empty segments dropped (for s3: each
+// segment encoded strictly); the query in the caller's order with each key
+// and value in RFC 3986 form; header keys that differ only in case merged
+// under one key. A body that cannot be replayed is read once and replaced
+// with one that can.
 //
-// On error req may have been partly modified and must not be sent; the
-// error is an [*Error].
+// On error req may have been partly modified and must not be sent, but its
+// body has not been closed; the error is an [*Error].
 func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service string, t time.Time) error {
+	if err := s.check(req, creds, region, service, t); err != nil {
+		return err
+	}
+	sg := signingPool.Get().(*signing)
+	defer sg.release()
+	sg.s, sg.req, sg.creds, sg.region, sg.service = s, req, creds, region, service
+	sg.s3 = service == "s3" || s.s3Paths
+
+	if err := sg.wireForm(); err != nil {
+		return err
+	}
+	if err := sg.collectHeaders(); err != nil {
+		return err
+	}
+	if err := sg.hashPayload(); err != nil { // last: it may consume the body
+		return err
+	}
+	sg.date = s.amzDate(sg.date[:0], t)
+	sg.buildCanonicalRequest()
+	sg.buildStringToSign()
+	sg.buildSignature()
+	sg.apply()
+	if s.trace != nil {
+		s.trace(sg.makeTrace())
+	}
+	return nil
+}
+
+// check validates what Sign is given, before anything is changed.
+func (s *Signer) check(req *http.Request, creds aws.Credentials, region, service string, t time.Time) error {
 	if req == nil {
 		return newError(ErrRequest, "the request is nil", nil)
 	}
@@ -169,6 +182,12 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	}
 	if creds.SecretAccessKey == "" {
 		return newError(ErrCredentials, "the secret access key is empty; check the credential source", nil)
+	}
+	if hasCRLF(creds.AccessKeyID) || strings.IndexByte(creds.AccessKeyID, '/') >= 0 || strings.IndexByte(creds.AccessKeyID, ',') >= 0 {
+		return newError(ErrCredentials, "the access key id holds a CR, LF, '/' or ','; check the credential source", nil)
+	}
+	if hasCRLF(creds.SessionToken) {
+		return newError(ErrCredentials, "the session token holds a CR or LF; check the credential source", nil)
 	}
 	if creds.CanExpire && !creds.Expires.After(t) {
 		return newError(ErrCredentials, "the credentials expired at "+creds.Expires.UTC().Format(time.RFC3339)+"; refresh them", nil)
@@ -182,194 +201,315 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 		}
 		s.lastScope.Store(&scope{region, service})
 	}
+	return nil
+}
 
-	host, err := s.signingHost(req)
+// signing is one call of Sign: its inputs, the scratch space of its stages
+// and what each stage found. Sign runs the stages in order, each a method:
+// wireForm, collectHeaders, hashPayload, buildCanonicalRequest,
+// buildStringToSign, buildSignature, apply. Signings are pooled, so that
+// steady-state signing allocates only the strings it hands to the request.
+type signing struct {
+	s               *Signer
+	req             *http.Request
+	creds           aws.Credentials
+	region, service string
+	s3              bool
+
+	host        string // wireForm: the host signed and sent
+	path        []byte // wireForm: the wire path
+	pathChanged bool
+	query       []byte // wireForm: the wire query
+	pairs       []queryPair
+	queryChg    bool
+
+	headers []signedHeader // collectHeaders: sorted by name
+
+	payloadHash string // hashPayload: the caller's or a constant; "" when computed into sum
+	sum         [2 * sha256.Size]byte
+	setHash     bool // the signer sets X-Amz-Content-Sha256
+
+	date []byte // X-Amz-Date
+
+	hash                   hash.Hash
+	creq                   []byte // buildCanonicalRequest
+	signedStart, signedEnd int    // the signed-header list within creq
+	sts                    []byte // buildStringToSign
+	scopeStart, scopeEnd   int    // the credential scope within sts
+	mac                    []byte
+	sig                    [sha256.Size]byte // buildSignature
+}
+
+var signingPool = sync.Pool{New: func() any {
+	return &signing{
+		hash:    sha256.New(),
+		path:    make([]byte, 0, 128),
+		query:   make([]byte, 0, 256),
+		pairs:   make([]queryPair, 0, 16),
+		headers: make([]signedHeader, 0, 8),
+		date:    make([]byte, 0, 16),
+		creq:    make([]byte, 0, 1024),
+		sts:     make([]byte, 0, 256),
+		mac:     make([]byte, 0, 64),
+	}
+}}
+
+// release returns sg to the pool, dropping its references to the request
+// and the credentials. The stages reset what they use.
+func (sg *signing) release() {
+	clear(sg.headers)
+	sg.s, sg.req, sg.creds, sg.headers = nil, nil, aws.Credentials{}, sg.headers[:0]
+	signingPool.Put(sg)
+}
+
+// wireForm settles the host, path and query that are signed and sent
+// (DESIGN.md rules 1, 2, 4 and 7), without changing the request yet.
+func (sg *signing) wireForm() error {
+	req, u := sg.req, sg.req.URL
+	host := sg.s.host
+	if host == "" {
+		host = req.Host
+	}
+	if host == "" {
+		host = u.Host
+	}
+	var err error
+	if sg.host, err = wireHost(host, u.Scheme); err != nil {
+		return err
+	}
+
+	p, raw, err := callerPath(u)
 	if err != nil {
 		return err
 	}
-	if req.Host != host && (req.Host != "" || req.URL.Host != host) {
-		req.Host = host
+	sg.path, sg.pathChanged = sg.path[:0], false
+	switch {
+	case sg.s3:
+		if q := s3Path(p); q != p || raw {
+			sg.path, sg.pathChanged = append(sg.path, q...), true
+		} else {
+			sg.path = append(sg.path, p...)
+		}
+	case !sg.s.resolveDots && wirePathClean(p, raw):
+		sg.path = append(sg.path, p...)
+		sg.pathChanged = raw // an opaque URL is rewritten to the plain form
+	default:
+		sg.path = appendWirePath(sg.path, p, raw, sg.s.resolveDots)
+		sg.pathChanged = true
 	}
 
-	// Canonical URI, and the path the request will send.
-	p, fromOpaque, err := wirePath(req.URL)
-	if err != nil {
-		return err
-	}
-	s3 := service == "s3" || s.s3Paths
-	var send string
-	if s3 {
-		send = s3Path(p)
-	} else {
-		send = normalizePath(p)
-	}
-	if send != p || (fromOpaque && send != req.URL.Opaque) {
-		setWirePath(req.URL, send)
-	}
+	sg.query, sg.pairs = appendWireQuery(sg.query[:0], sg.pairs[:0], u.RawQuery)
+	sg.queryChg = string(sg.query) != u.RawQuery
+	return nil
+}
 
-	req.URL.ForceQuery = false
-
+// collectHeaders gathers the signed headers: the signer's own (host,
+// x-amz-date, x-amz-content-sha256, x-amz-security-token) and the
+// request's, whose keys are first merged case-insensitively when they need
+// it. The request's own values of the signer's headers are never signed.
+func (sg *signing) collectHeaders() error {
+	req := sg.req
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	// An Authorization header already there is never signed (see
-	// collectHeaders) and is replaced below.
-
-	sc := scratchPool.Get().(*scratch)
-	defer sc.release()
-
-	// One allocation backs the four header values the signer sets
-	// (X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token,
-	// Authorization) and the host it signs.
-	hdrs := make([]string, 5)
-	hdrs[4] = host
-
-	// Payload hash: the caller's, a constant, or computed into phHex (and
-	// made a string below, in the allocation the signer makes anyway).
-	var ph string
-	var phHex [2 * sha256.Size]byte
-	setPH := false                                           // the signer sets X-Amz-Content-Sha256
-	if v := req.Header["X-Amz-Content-Sha256"]; len(v) > 0 { // the canonical key: no Get, no re-canonicalising
-		ph = v[0]
-		if !validPayloadHash(ph) {
-			return newError(ErrHeader, "X-Amz-Content-Sha256 is neither a lower-case hex SHA-256 nor UNSIGNED-PAYLOAD; remove it to let the signer hash the body", nil)
-		}
-	} else {
-		if ph, sc.mac, err = payloadHash(req, sc.hash, sc.mac, &phHex); err != nil {
-			return err
-		}
-		setPH = !s.omitPayloadHeader
-		hdrs[1] = ph // "" until a computed hash is placed below
+	own := append(sg.headers[:0], signedHeader{name: "host", own: ownHost}, signedHeader{name: "x-amz-date", own: ownDate})
+	_, callerHash := req.Header["X-Amz-Content-Sha256"]
+	sg.setHash = !sg.s.omitPayloadHeader || callerHash
+	if sg.setHash {
+		own = append(own, signedHeader{name: "x-amz-content-sha256", own: ownPayloadHash})
 	}
-	computed := ph == ""
-
-	// Canonical query, which the request also sends; nil when the raw query
-	// is canonical already.
-	var query []byte
-	sc.query, query = appendCanonicalQuery(sc.query[:0], req.URL.RawQuery)
-
-	date := s.amzDate(sc.sts[:0], t)
-	if creds.SessionToken != "" {
-		if hasCRLF(creds.SessionToken) {
-			return newError(ErrCredentials, "the session token holds a CR or LF; check the credential source", nil)
-		}
-		hdrs[2] = creds.SessionToken
+	if sg.creds.SessionToken != "" {
+		own = append(own, signedHeader{name: "x-amz-security-token", own: ownToken})
 	}
-
-	// Canonical headers: the signer's own (host, x-amz-date, and the payload
-	// hash and token when it sets them; values filled in below) and the
-	// request's that are signed, sorted by name. Only the request's headers
-	// are iterated: the signer's entries go into the map afterwards.
-	own := append(sc.headers[:0], signedHeader{name: "host", own: &hdrs[4], clean: true}, signedHeader{name: "x-amz-date", own: &hdrs[0], clean: true})
-	skip := skipDate
-	if setPH {
-		own = append(own, signedHeader{name: "x-amz-content-sha256", own: &hdrs[1], clean: true})
-		skip |= skipPayloadHash
+	headers, ok := collectHeaders(own, req.Header, sg.s.extra, sg.s.signAllHeaders)
+	if !ok {
+		mergeHeaderCase(req.Header)
+		return sg.collectHeaders()
 	}
-	if creds.SessionToken != "" {
-		own = append(own, signedHeader{name: "x-amz-security-token", own: &hdrs[2]})
-		skip |= skipToken
-	}
-	sc.headers = collectHeaders(own, req.Header, s.extra, s.signAllHeaders, skip)
-	req.Header["X-Amz-Date"] = hdrs[0:1:1]
-	if setPH {
-		req.Header["X-Amz-Content-Sha256"] = hdrs[1:2:2]
-	}
-	if creds.SessionToken != "" {
-		req.Header["X-Amz-Security-Token"] = hdrs[2:3:3]
-	} else if !s.signAllHeaders {
-		// A token left from an earlier signing belongs to other credentials.
-		delete(req.Header, "X-Amz-Security-Token")
-	}
-	for _, h := range sc.headers {
+	sg.headers = headers
+	for _, h := range headers {
 		for _, v := range h.values {
 			if hasCRLF(v) {
 				return newError(ErrHeader, "header "+quote(h.name)+" has a value with a CR or LF, which cannot be sent; remove the line break", nil)
 			}
 		}
 	}
+	return nil
+}
 
-	// One allocation holds the strings the request keeps: the canonical
-	// query (when it changed), X-Amz-Date, a computed payload hash and
-	// Authorization. A strings.Builder never rewrites bytes it has written,
-	// so substrings of an early String() stay valid as it grows.
-	signedLen := len(sc.headers) - 1
-	for _, h := range sc.headers {
-		signedLen += len(h.name)
-	}
-	scopeLen := 8 + 1 + len(region) + 1 + len(service) + 1 + len(scopeSuffix)
-	authLen := len(algorithm) + len(" Credential=") + len(creds.AccessKeyID) + 1 + scopeLen +
-		len(", SignedHeaders=") + signedLen + len(", Signature=") + 2*sha256.Size
-	phLen := 0
-	if computed {
-		phLen = len(phHex)
-	}
-	var keep strings.Builder
-	keep.Grow(len(query) + len(date) + phLen + authLen)
-	keep.Write(query)
-	keep.Write(date)
-	keep.Write(phHex[:phLen])
-	prefix := keep.String()
-	if query != nil {
-		req.URL.RawQuery = prefix[:len(query)]
-	}
-	hdrs[0] = prefix[len(query) : len(query)+len(date)]
-	if computed {
-		ph = prefix[len(query)+len(date):]
-		if !s.omitPayloadHeader {
-			hdrs[1] = ph
+// hashPayload settles X-Amz-Content-Sha256 (DESIGN.md rule 5): the
+// caller's, a constant, or the hash of the body, computed into sg.sum.
+func (sg *signing) hashPayload() error {
+	if v := sg.req.Header["X-Amz-Content-Sha256"]; len(v) > 0 {
+		if len(v) > 1 || !validPayloadHash(v[0]) {
+			return newError(ErrHeader, "X-Amz-Content-Sha256 is neither one lower-case hex SHA-256 nor UNSIGNED-PAYLOAD; remove it to let the signer hash the body", nil)
 		}
+		sg.payloadHash = v[0]
+		return nil
 	}
-	authStart := len(prefix)
+	var err error
+	sg.payloadHash = ""
+	sg.payloadHash, sg.mac, err = payloadHash(sg.req, sg.hash, sg.mac, &sg.sum)
+	return err
+}
 
-	// The canonical request.
-	b, signedStart, signedEnd := appendCanonicalRequest(sc.creq[:0], req.Method, send, s3, req.URL.RawQuery, sc.headers, ph)
-	sc.creq = b
-	creqSum := sha256.Sum256(b)
+// payload returns the payload hash as the canonical request shows it.
+func (sg *signing) payload() []byte {
+	if sg.payloadHash != "" {
+		return unsafeBytes(sg.payloadHash)
+	}
+	return sg.sum[:]
+}
 
-	// The string to sign: algorithm, date, scope, hash of the canonical request.
-	st := append(date[:0], algorithm...) // reuses sc.sts: the date is in hdrs[0] by now
+// buildCanonicalRequest writes the canonical request: method, canonical URI
+// (the wire path, encoded once more except for s3), canonical query (the
+// wire query's parameters, sorted), the headers, the signed-header list and
+// the payload hash.
+func (sg *signing) buildCanonicalRequest() {
+	sortPairs(sg.query, sg.pairs)
+	b := sg.creq[:0]
+	method := sg.req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	b = append(b, method...)
+	b = append(b, '\n')
+	b = appendCanonicalURI(b, sg.path, sg.s3)
+	b = append(b, '\n')
+	b = appendCanonicalQuery(b, sg.query, sg.pairs)
+	b = append(b, '\n')
+	for _, h := range sg.headers {
+		b = append(b, h.name...)
+		b = append(b, ':')
+		switch h.own {
+		case ownHost:
+			b = append(b, sg.host...)
+		case ownDate:
+			b = append(b, sg.date...)
+		case ownPayloadHash:
+			b = append(b, sg.payload()...)
+		case ownToken:
+			b = appendHeaderValue(b, sg.creds.SessionToken)
+		default:
+			b = appendHeaderValues(b, h.values)
+		}
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	sg.signedStart = len(b)
+	b = appendSignedHeaders(b, sg.headers)
+	sg.signedEnd = len(b)
+	b = append(b, '\n')
+	sg.creq = append(b, sg.payload()...)
+}
+
+// buildStringToSign writes the string to sign: algorithm, date, credential
+// scope and the hash of the canonical request.
+func (sg *signing) buildStringToSign() {
+	sum := sha256.Sum256(sg.creq)
+	st := append(sg.sts[:0], algorithm...)
 	st = append(st, '\n')
-	st = append(st, hdrs[0]...)
+	st = append(st, sg.date...)
 	st = append(st, '\n')
-	scopeStart := len(st)
-	st = append(st, hdrs[0][:8]...)
+	sg.scopeStart = len(st)
+	st = append(st, sg.date[:8]...)
 	st = append(st, '/')
-	st = append(st, region...)
+	st = append(st, sg.region...)
 	st = append(st, '/')
-	st = append(st, service...)
+	st = append(st, sg.service...)
 	st = append(st, '/')
 	st = append(st, scopeSuffix...)
-	scopeEnd := len(st)
+	sg.scopeEnd = len(st)
 	st = append(st, '\n')
-	st = hex.AppendEncode(st, creqSum[:])
-	sc.sts = st
+	var sumHex [2 * sha256.Size]byte
+	hexSum(&sumHex, &sum)
+	sg.sts = append(st, sumHex[:]...)
+}
 
+// buildSignature computes the signature with the cached signing key.
+func (sg *signing) buildSignature() {
 	var d [8]byte
-	copy(d[:], hdrs[0][:8])
-	key := s.keys.get(creds.SecretAccessKey, d, region, service)
-	var sig [sha256.Size]byte
-	sc.mac = hmacSHA256(key, st, &sig, sc.hash, sc.mac)
+	copy(d[:], sg.date[:8])
+	key := sg.s.keys.get(sg.creds.SecretAccessKey, d, sg.region, sg.service)
+	sg.mac = hmacSHA256(key, sg.sts, &sg.sig, sg.hash, sg.mac)
+}
 
-	// Authorization, in the same allocation.
-	var sigHex [2 * sha256.Size]byte
-	hex.Encode(sigHex[:], sig[:])
-	keep.WriteString(algorithm)
-	keep.WriteString(" Credential=")
-	keep.WriteString(creds.AccessKeyID)
-	keep.WriteByte('/')
-	keep.Write(st[scopeStart:scopeEnd])
-	keep.WriteString(", SignedHeaders=")
-	keep.Write(b[signedStart:signedEnd])
-	keep.WriteString(", Signature=")
-	keep.Write(sigHex[:])
-	hdrs[3] = keep.String()[authStart:]
-	req.Header["Authorization"] = hdrs[3:4:4]
-
-	if s.trace != nil {
-		s.trace(s.makeTrace(b, st, scopeStart, scopeEnd, signedStart, signedEnd, creds))
+// apply writes the wire form and the signature into the request. The
+// strings the request keeps (the wire path and query when they changed,
+// X-Amz-Date, a computed payload hash and Authorization) share one
+// allocation, and the four header values one more.
+func (sg *signing) apply() {
+	req := sg.req
+	scope := sg.sts[sg.scopeStart:sg.scopeEnd]
+	signed := sg.creq[sg.signedStart:sg.signedEnd]
+	n := len(sg.date) + len(algorithm) + len(" Credential=") + len(sg.creds.AccessKeyID) + 1 + len(scope) +
+		len(", SignedHeaders=") + len(signed) + len(", Signature=") + 2*sha256.Size
+	if sg.pathChanged {
+		n += len(sg.path)
 	}
-	return nil
+	if sg.queryChg {
+		n += len(sg.query)
+	}
+	if sg.payloadHash == "" {
+		n += len(sg.sum)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	// A strings.Builder never rewrites bytes it has written, so substrings
+	// of an earlier String() stay valid as it grows.
+	mark := func(start int) string { return b.String()[start:] }
+	if sg.pathChanged {
+		b.Write(sg.path)
+		setWirePath(req.URL, mark(0))
+	}
+	if sg.queryChg {
+		start := b.Len()
+		b.Write(sg.query)
+		req.URL.RawQuery = mark(start)
+	}
+	req.URL.ForceQuery = false
+	if req.Host != sg.host && (req.Host != "" || req.URL.Host != sg.host) {
+		req.Host = sg.host
+	}
+
+	vals := make([]string, 4) // X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization
+	start := b.Len()
+	b.Write(sg.date)
+	vals[0] = mark(start)
+	ph := sg.payloadHash
+	if ph == "" {
+		start = b.Len()
+		b.Write(sg.sum[:])
+		ph = mark(start)
+	}
+	vals[1], vals[2] = ph, sg.creds.SessionToken
+	start = b.Len()
+	b.WriteString(algorithm)
+	b.WriteString(" Credential=")
+	b.WriteString(sg.creds.AccessKeyID)
+	b.WriteByte('/')
+	b.Write(scope)
+	b.WriteString(", SignedHeaders=")
+	b.Write(signed)
+	b.WriteString(", Signature=")
+	var sigHex [2 * sha256.Size]byte
+	hexSum(&sigHex, &sg.sig)
+	b.Write(sigHex[:])
+	vals[3] = mark(start)
+
+	h := req.Header
+	h["X-Amz-Date"] = vals[0:1:1]
+	if sg.setHash {
+		h["X-Amz-Content-Sha256"] = vals[1:2:2]
+	}
+	if sg.creds.SessionToken != "" {
+		h["X-Amz-Security-Token"] = vals[2:3:3]
+	} else {
+		// A token the caller set, or one left from an earlier signing,
+		// belongs to other credentials: it was not signed, so it is not sent.
+		delete(h, "X-Amz-Security-Token")
+	}
+	h["Authorization"] = vals[3:4:4]
 }
 
 type scope struct{ region, service string }
@@ -426,38 +566,6 @@ func appendAmzDate(b []byte, t time.Time) []byte {
 		byte('0'+h/10), byte('0'+h%10), byte('0'+mi/10), byte('0'+mi%10), byte('0'+sec/10), byte('0'+sec%10), 'Z')
 }
 
-// signingHost returns the host to sign: the Host option, else req.Host, else
-// the URL's host, without a default port.
-func (s *Signer) signingHost(req *http.Request) (string, error) {
-	host := s.host
-	if host == "" {
-		host = req.Host
-	}
-	if host == "" {
-		host = req.URL.Host
-	}
-	if host == "" {
-		return "", newError(ErrRequest, "the request has no host; use an absolute URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com/", nil)
-	}
-	if strings.IndexByte(host, ' ') >= 0 || strings.IndexByte(host, '\t') >= 0 || hasCRLF(host) {
-		return "", newError(ErrRequest, "the request's host "+quote(host)+" holds white space", nil)
-	}
-	return stripDefaultPort(host, req.URL.Scheme), nil
-}
-
-// stripDefaultPort drops ":443" for https and ":80" for http.
-func stripDefaultPort(host, scheme string) string {
-	i := strings.LastIndexByte(host, ':')
-	if i < 0 || strings.IndexByte(host[i:], ']') >= 0 {
-		return host
-	}
-	port := host[i+1:]
-	if (port == "443" && strings.EqualFold(scheme, "https")) || (port == "80" && strings.EqualFold(scheme, "http")) {
-		return host[:i]
-	}
-	return host
-}
-
 // validScopePart reports whether a region or service name can appear in a
 // credential scope.
 func validScopePart(s string) bool {
@@ -473,21 +581,23 @@ func validScopePart(s string) bool {
 	return true
 }
 
-func (s *Signer) makeTrace(creq, sts []byte, scopeStart, scopeEnd, signedStart, signedEnd int, creds aws.Credentials) Trace {
-	cr := string(creq)
-	if creds.SessionToken != "" {
-		cr = redactToken(cr, creds.SessionToken)
+// makeTrace describes the signing, without the secret, the token or the
+// signature.
+func (sg *signing) makeTrace() Trace {
+	cr := string(sg.creq)
+	if sg.creds.SessionToken != "" {
+		cr = redactToken(cr, sg.creds.SessionToken)
 	}
 	t := Trace{
 		CanonicalRequest: cr,
-		StringToSign:     string(sts),
-		CredentialScope:  string(sts[scopeStart:scopeEnd]),
-		SignedHeaders:    string(creq[signedStart:signedEnd]),
-		AccessKeyID:      redact.AccessKeyID(creds.AccessKeyID),
-		Source:           creds.Source,
+		StringToSign:     string(sg.sts),
+		CredentialScope:  string(sg.sts[sg.scopeStart:sg.scopeEnd]),
+		SignedHeaders:    string(sg.creq[sg.signedStart:sg.signedEnd]),
+		AccessKeyID:      redact.AccessKeyID(sg.creds.AccessKeyID),
+		Source:           sg.creds.Source,
 	}
-	if creds.CanExpire {
-		t.Expires = creds.Expires
+	if sg.creds.CanExpire {
+		t.Expires = sg.creds.Expires
 	}
 	return t
 }

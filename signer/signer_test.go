@@ -158,8 +158,8 @@ func TestSignSetsHeadersAndSignsThem(t *testing.T) {
 	if req.Host != "search-d.us-east-1.es.amazonaws.com" {
 		t.Errorf("Host sent = %q, want the default port dropped", req.Host)
 	}
-	if req.URL.RawQuery != "refresh=" {
-		t.Errorf("query sent = %q, want the canonical refresh=", req.URL.RawQuery)
+	if req.URL.RawQuery != "refresh" || !strings.Contains(tr.CanonicalRequest, "\nrefresh=\n") {
+		t.Errorf("query sent = %q, want refresh as the caller wrote it, signed as refresh=", req.URL.RawQuery)
 	}
 	if tr.CredentialScope != "20261122/us-east-1/es/aws4_request" || tr.AccessKeyID != "****************MPLE" || tr.Source != "test" {
 		t.Errorf("trace = %+v", tr)
@@ -219,11 +219,14 @@ func TestPathAndQueryOnTheWire(t *testing.T) {
 		wantQuery, wantCanonQ string
 	}{
 		{"https://h/idx/_doc/a%2Fb", "es", "/idx/_doc/a%2Fb", "/idx/_doc/a%252Fb", "", ""},
-		{"https://h//idx/./x/../_search/", "es", "/idx/_search/", "/idx/_search/", "", ""},
+		{"https://h//idx/./x/../_search/", "es", "/idx/%2E/x/%2E%2E/_search/", "/idx/%252E/x/%252E%252E/_search/", "", ""},
+		{"https://h/logs/_doc/..", "es", "/logs/_doc/%2E%2E", "/logs/_doc/%252E%252E", "", ""},
+		{"https://h/idx/_doc/a%2Fb%20c", "es", "/idx/_doc/a%2Fb%20c", "/idx/_doc/a%252Fb%2520c", "", ""},
 		{"https://h/idx/_doc/東京", "es", "/idx/_doc/%E6%9D%B1%E4%BA%AC", "/idx/_doc/%25E6%259D%25B1%25E4%25BA%25AC", "", ""},
 		{"https://h/a+b/c*d:e", "es", "/a+b/c*d:e", "/a%2Bb/c%2Ad%3Ae", "", ""},
-		{"https://h/_cat/indices?v", "es", "/_cat/indices", "/_cat/indices", "v=", "v="},
-		{"https://h/_search?q=title:hello+world&size=5&a=2&a=1", "es", "/_search", "/_search", "a=1&a=2&q=title%3Ahello%20world&size=5", "a=1&a=2&q=title%3Ahello%20world&size=5"},
+		{"https://h/_cat/indices?v", "es", "/_cat/indices", "/_cat/indices", "v", "v="},
+		{"https://h/_search?q=title:hello+world&size=5&a=2&a=1", "es", "/_search", "/_search", "q=title%3Ahello%20world&size=5&a=2&a=1", "a=1&a=2&q=title%3Ahello%20world&size=5"},
+		{"https://h/_search?tag=b&&tag=a&", "es", "/_search", "/_search", "tag=b&tag=a", "tag=a&tag=b"},
 		{"https://h/bucket/a+b(c)*/./x", "s3", "/bucket/a%2Bb%28c%29%2A/./x", "/bucket/a%2Bb%28c%29%2A/./x", "", ""},
 		{"https://h/bucket/a%20b%2Fc", "s3", "/bucket/a%20b%2Fc", "/bucket/a%20b%2Fc", "", ""},
 	}
@@ -480,6 +483,87 @@ func TestAmzDate(t *testing.T) {
 		}
 		if got, want := req.Header.Get("X-Amz-Date"), at.UTC().Format("20060102T150405Z"); got != want {
 			t.Errorf("X-Amz-Date = %q, want %q", got, want)
+		}
+	}
+}
+
+// TestCallerTokenIsNotSignedWithoutCredentialsToken: a token the caller set
+// belongs to other credentials. With credentials that have none, it is
+// removed before the canonical request is built, so it is neither signed
+// nor sent nor shown in the trace.
+func TestCallerTokenIsNotSignedWithoutCredentialsToken(t *testing.T) {
+	var tr signer.Trace
+	s := mustNew(t, func(o *signer.Options) { o.Trace = func(x signer.Trace) { tr = x } })
+	for _, key := range []string{"X-Amz-Security-Token", "x-amz-security-token"} {
+		req, _ := http.NewRequest("GET", "https://h.us-east-1.es.amazonaws.com/", nil)
+		req.Header[key] = []string{sentinelToken}
+		creds := testCreds
+		creds.SessionToken = ""
+		if err := s.Sign(req, creds, "us-east-1", "es", testTime); err != nil {
+			t.Fatal(err)
+		}
+		for k := range req.Header {
+			if strings.EqualFold(k, "X-Amz-Security-Token") {
+				t.Errorf("%s: %s still sent", key, k)
+			}
+		}
+		if strings.Contains(tr.SignedHeaders, "x-amz-security-token") || strings.Contains(tr.CanonicalRequest, "security-token") {
+			t.Errorf("%s: the caller's token was signed: %s", key, tr.SignedHeaders)
+		}
+		assertNoSecrets(t, "trace", fmt.Sprintf("%+v", tr), "")
+	}
+}
+
+// TestHeaderKeysMergedWhateverTheirCase: header keys that differ only in
+// case are one header, merged in a stable order, so that the signature does
+// not depend on map order and one key goes on the wire.
+func TestHeaderKeysMergedWhateverTheirCase(t *testing.T) {
+	s := mustNew(t)
+	var first string
+	for i := 0; i < 40; i++ {
+		req, _ := http.NewRequest("GET", "https://h.us-east-1.es.amazonaws.com/", nil)
+		req.Header["X-Amz-Meta-A"] = []string{"1"}
+		req.Header["x-amz-meta-a"] = []string{"2"}
+		req.Header["X-AMZ-META-A"] = []string{"3"}
+		req.Header["x-amz-date"] = []string{"20000101T000000Z"}
+		if err := s.Sign(req, testCreds, "us-east-1", "es", testTime); err != nil {
+			t.Fatal(err)
+		}
+		if got := req.Header["X-Amz-Meta-A"]; len(req.Header) != 5 || strings.Join(got, ",") != "1,3,2" {
+			t.Fatalf("headers after signing: %q, want X-Amz-Meta-A = 1,3,2 under one key", req.Header)
+		}
+		if got := req.Header["X-Amz-Date"]; len(got) != 1 || got[0] != "20261122T061500Z" {
+			t.Fatalf("X-Amz-Date = %q, want the signer's only", got)
+		}
+		a := req.Header.Get("Authorization")
+		if first == "" {
+			first = a
+		} else if a != first {
+			t.Fatalf("signing %d differs from the first: the signature depends on map order", i)
+		}
+	}
+}
+
+// TestHostAsGoSendsIt: an internationalised host is signed and sent in its
+// punycode form and an IPv6 zone is dropped, as net/http writes them.
+func TestHostAsGoSendsIt(t *testing.T) {
+	for _, c := range []struct{ url, want string }{
+		{"https://logs.東京.example/", "logs.xn--1lqs71d.example"},
+		{"https://logs.東京.example:443/", "logs.xn--1lqs71d.example"},
+		{"http://[fe80::1%25eth0]:9200/", "[fe80::1]:9200"},
+		{"https://[fe80::1%25eth0]:443/", "[fe80::1]"},
+	} {
+		var tr signer.Trace
+		s := mustNew(t, func(o *signer.Options) { o.Trace = func(x signer.Trace) { tr = x } })
+		req, err := http.NewRequest("GET", c.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Sign(req, testCreds, "us-east-1", "es", testTime); err != nil {
+			t.Fatal(err)
+		}
+		if req.Host != c.want || !strings.Contains(tr.CanonicalRequest, "\nhost:"+c.want+"\n") {
+			t.Errorf("%s: Host %q, canonical request:\n%s\nwant host %q", c.url, req.Host, tr.CanonicalRequest, c.want)
 		}
 	}
 }
