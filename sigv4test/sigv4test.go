@@ -5,8 +5,8 @@
 // It accepts a request only when it is signed with one of the credentials it
 // was given, for its region and service, within five minutes of its clock,
 // with the session token if and only if the key has one, and with an
-// X-Amz-Content-Sha256 (when sent; always for "aoss") equal to the hash of
-// the body received. It rebuilds the canonical request from what arrived on
+// X-Amz-Content-Sha256 (when sent; always, and signed, for "aoss") equal to
+// the hash of the body received. It rebuilds the canonical request from what arrived on
 // the wire, normalising the path and double-encoding it for every service
 // but s3, as AWS does. A mismatch is answered as AWS answers it: 403 with
 // {"message": "The request signature we calculated does not match ... The
@@ -214,6 +214,9 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 	bodyHash := hex.EncodeToString(sum[:])
 	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
 	switch {
+	case payloadHash != "" && h.service == "aoss" && !contains(a.signedHeaders, "x-amz-content-sha256"):
+		// OpenSearch Serverless's words for it.
+		return &rejection{http.StatusBadRequest, "ValidationException", "x-amz-content-sha256 header must be signed in SigV4"}
 	case payloadHash == "" && h.service == "aoss":
 		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Missing required header x-amz-content-sha256: OpenSearch Serverless requires it, signed."}
 	case payloadHash == "":

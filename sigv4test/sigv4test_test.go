@@ -165,6 +165,12 @@ func TestRejections(t *testing.T) {
 		}, 403, "InvalidSignatureException", []string{"should have been\n'GET\n/other/\n"}},
 		{"aoss without payload header", func() *http.Request { return sdkSigned(t, "GET", aoss+"/", "", key, "aoss", fixed, false) },
 			403, "InvalidSignatureException", []string{"x-amz-content-sha256", "OpenSearch Serverless requires it"}},
+		{"aoss with payload header present but not signed", func() *http.Request {
+			r, _ := http.NewRequest("POST", aoss+"/idx/_search", strings.NewReader("{}"))
+			sdkv4.NewSigner().SignHTTP(context.Background(), key, r, hexSHA([]byte("{}")), "aoss", "us-east-1", fixed)
+			r.Header.Set("X-Amz-Content-Sha256", hexSHA([]byte("{}"))) // added after signing
+			return r
+		}, 400, "ValidationException", []string{"x-amz-content-sha256 header must be signed in SigV4"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

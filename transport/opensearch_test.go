@@ -330,3 +330,52 @@ func TestOpenSearchGoSignerAdapter(t *testing.T) {
 		t.Errorf("accepted %d, rejected %d", rg.verifier.Accepted(), rg.verifier.Rejected())
 	}
 }
+
+// TestDotIDsStayDocumentIDs: opensearch-go writes document ids into the
+// path unescaped. Ids ".", ".." and "../../_all" must reach OpenSearch as
+// those ids, never as steps up the path: deleting document ".." must not
+// delete the index.
+func TestDotIDsStayDocumentIDs(t *testing.T) {
+	rg := newRig(t, "es")
+	client, err := opensearch.NewClient(opensearch.Config{Addresses: []string{rg.srv.URL}, Transport: rg.transport(goodCreds, "es")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := client.Indices.Create("logs")
+	mustOK(t, "create logs", res, err, res.StatusCode)
+	res.Body.Close()
+	for _, id := range []string{".", "..", "../../_all"} {
+		res, err := client.Index("logs", strings.NewReader(`{"t":"x"}`), client.Index.WithDocumentID(id), client.Index.WithContext(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		res, err = client.Delete("logs", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		res, err = client.Indices.Exists([]string{"logs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("after deleting document %q, index logs answers %d: the delete went elsewhere", id, res.StatusCode)
+		}
+	}
+	var targets []string
+	for _, s := range rg.requests() {
+		if s.method == "DELETE" {
+			targets = append(targets, s.target)
+		}
+		if s.status == 403 {
+			t.Errorf("%s %s refused: %s", s.method, s.target, s.message)
+		}
+	}
+	want := []string{"/logs/_doc/%2E", "/logs/_doc/%2E%2E", "/logs/_doc/%2E%2E/%2E%2E/_all"}
+	if strings.Join(targets, " ") != strings.Join(want, " ") {
+		t.Errorf("DELETE requests sent %q, want %q", targets, want)
+	}
+}

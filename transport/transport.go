@@ -239,6 +239,9 @@ func (t *Transport) settleScope(endpoint string) error {
 // that cannot be signed is not sent: the error says why, and req's body is
 // closed.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil {
+		return nil, &Error{Op: "check the request", Err: errors.New("the request is nil")}
+	}
 	bodyClosed := false
 	if req.Body != nil {
 		defer func() {
@@ -250,10 +253,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		return nil, &Error{Op: "check the request", Err: errors.New("the request has no URL")}
 	}
-	if req.Header.Get("Authorization") != "" {
+	r, authz := signingCopy(req)
+	if authz != "" {
 		return nil, &Error{Op: "check the request", Err: ErrAuthorizationSet}
 	}
-	r := signingCopy(req)
 	if err := t.sign(r); err != nil {
 		return nil, err
 	}
@@ -295,7 +298,7 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Re
 	if !replayable {
 		return res, nil
 	}
-	retry := signingCopy(orig)
+	retry, _ := signingCopy(orig)
 	if sent.GetBody != nil {
 		body, err := sent.GetBody()
 		if err != nil {
@@ -318,17 +321,25 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Re
 // touching req: its own Request, URL and header map, with room for the
 // headers the signer adds. The header values (slices) are shared: the
 // signer replaces map entries but never writes into an existing slice.
-// This is what req.Clone does, without copying every header value.
-func signingCopy(req *http.Request) *http.Request {
-	r := new(http.Request)
+// This is what req.Clone does, without copying every header value. It also
+// returns the first value of an Authorization header under a key of any
+// case, found on the way.
+func signingCopy(req *http.Request) (r *http.Request, authorization string) {
+	r = new(http.Request)
 	*r = *req
 	u := *req.URL
 	r.URL = &u
 	r.Header = make(http.Header, len(req.Header)+4)
 	for k, v := range req.Header {
 		r.Header[k] = v
+		if len(v) > 0 && len(k) == len("Authorization") && strings.EqualFold(k, "Authorization") && authorization == "" {
+			authorization = v[0]
+			if authorization == "" {
+				authorization = " " // present, if empty
+			}
+		}
 	}
-	return r
+	return r, authorization
 }
 
 // SignRequest signs req in place. It gives Transport the shape of
@@ -339,8 +350,10 @@ func (t *Transport) SignRequest(req *http.Request) error {
 	if req == nil || req.URL == nil {
 		return &Error{Op: "check the request", Err: errors.New("the request or its URL is nil")}
 	}
-	if a := req.Header.Get("Authorization"); a != "" && !strings.HasPrefix(a, "AWS4-HMAC-SHA256 ") {
-		return &Error{Op: "check the request", Err: ErrAuthorizationSet}
+	for k, v := range req.Header {
+		if strings.EqualFold(k, "Authorization") && len(v) > 0 && !strings.HasPrefix(v[0], "AWS4-HMAC-SHA256 ") {
+			return &Error{Op: "check the request", Err: ErrAuthorizationSet}
+		}
 	}
 	return t.sign(req)
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -62,7 +63,7 @@ func TestCallerRequestUnchanged(t *testing.T) {
 	rg := newRig(t, "es")
 	tr := rg.transport(goodCreds, "es")
 	body := docBody("unchanged")
-	u := rg.srv.URL + "/idx/./_doc/" + url.PathEscape("a/b c") + "?refresh&q=a+b"
+	u := rg.srv.URL + "//idx/_doc/" + url.PathEscape("a/b c") + "?refresh&q=a+b"
 	req, _ := http.NewRequest("PUT", u, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Opaque-Id", "caller")
@@ -87,23 +88,24 @@ func TestCallerRequestUnchanged(t *testing.T) {
 	if b, _ := io.ReadAll(rc); string(b) != body {
 		t.Errorf("GetBody after RoundTrip reads %q", b)
 	}
-	// The request as sent was normalised: "/./" removed, the query canonical.
+	// The request as sent is in wire form: the empty segment dropped, the
+	// query in the caller's order with each piece in RFC 3986 form.
 	got := rg.requests()[0].target
-	if want := "/idx/_doc/a%2Fb%20c?q=a%20b&refresh="; got != want {
+	if want := "/idx/_doc/a%2Fb%20c?refresh&q=a%20b"; got != want {
 		t.Errorf("sent %q, want %q", got, want)
 	}
 }
 
-// closeTracker records whether the body was closed and read.
+// closeTracker counts how many times the body was closed.
 type closeTracker struct {
 	io.Reader
-	closed atomic.Bool
+	closes atomic.Int32
 }
 
-func (c *closeTracker) Close() error { c.closed.Store(true); return nil }
+func (c *closeTracker) Close() error { c.closes.Add(1); return nil }
 
 // TestNothingSentWhenSigningFails: a request that cannot be signed is not
-// sent; the error names the cause; the body is closed.
+// sent; the error names the cause; the body is closed, once.
 func TestNothingSentWhenSigningFails(t *testing.T) {
 	boom := errors.New("metadata service on fire")
 	cases := []struct {
@@ -126,6 +128,11 @@ func TestNothingSentWhenSigningFails(t *testing.T) {
 			r.GetBody = func() (io.ReadCloser, error) { return nil, boom }
 		}, signer.ErrBody, "GetBody", nil},
 		{"header with a line break", nil, func(r *http.Request) { r.Header["X-Amz-Meta-X"] = []string{"a\nb"} }, signer.ErrHeader, "CR or LF", nil},
+		{"header with a line break, body without GetBody", nil, func(r *http.Request) {
+			r.GetBody = nil
+			r.Header["X-Amz-Meta-X"] = []string{"a\rb"}
+		}, signer.ErrHeader, "CR or LF", nil},
+		{"authorization in lower case", nil, func(r *http.Request) { r.Header["authorization"] = []string{"Basic YWRtaW46YWRtaW4="} }, transport.ErrAuthorizationSet, "basic auth", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -150,8 +157,10 @@ func TestNothingSentWhenSigningFails(t *testing.T) {
 			if len(rg.requests()) != 0 {
 				t.Errorf("%d requests reached the server", len(rg.requests()))
 			}
-			if tracked != nil && !tracked.closed.Load() {
-				t.Error("request body not closed")
+			if tracked != nil {
+				if n := tracked.closes.Load(); n != 1 {
+					t.Errorf("request body closed %d times, want once", n)
+				}
 			}
 			for _, secret := range []string{goodCreds.SecretAccessKey, goodCreds.SessionToken} {
 				if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, err), secret) {
@@ -392,5 +401,58 @@ func TestAllowedHosts(t *testing.T) {
 	}
 	if _, err := transport.New(func(o *transport.Options) { o.AllowedHosts = []string{"a*b"} }); err == nil {
 		t.Error("a bad pattern was accepted")
+	}
+}
+
+// TestRoundTripNilRequest: a nil request is an error, not a panic.
+func TestRoundTripNilRequest(t *testing.T) {
+	tr, err := transport.New(func(o *transport.Options) {
+		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var te *transport.Error
+	if res, err := tr.RoundTrip(nil); res != nil || !errors.As(err, &te) || !strings.Contains(err.Error(), "nil") {
+		t.Fatalf("RoundTrip(nil) = %v, %v; want an *Error saying the request is nil", res, err)
+	}
+}
+
+// slowBody yields 32 KiB per Read, each after a short pause, until told to
+// stop: a large streamed body.
+type slowBody struct{ reads atomic.Int64 }
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if b.reads.Add(1) > 100000 {
+		return 0, io.EOF
+	}
+	time.Sleep(100 * time.Microsecond)
+	return copy(p, make([]byte, 32<<10)), nil
+}
+
+// TestCancelStopsHashing: hashing a large streamed body stops soon after
+// the request's context is cancelled, with the context's error, and
+// nothing is sent.
+func TestCancelStopsHashing(t *testing.T) {
+	rg := newRig(t, "es")
+	tr := rg.transport(goodCreds, "es")
+	body := &slowBody{}
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", rg.srv.URL+"/_bulk", io.NopCloser(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body), nil }
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := tr.RoundTrip(req)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("RoundTrip returned %v after the cancel, want soon after", d)
+	}
+	if n := body.reads.Load(); n >= 100000 {
+		t.Errorf("the whole body (%d reads) was hashed despite the cancel", n)
+	}
+	if len(rg.requests()) != 0 {
+		t.Errorf("%d requests reached the server", len(rg.requests()))
 	}
 }
