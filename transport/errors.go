@@ -25,16 +25,24 @@ func (e *Error) Error() string { return "sigv4/transport: " + e.Op + ": " + e.Er
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// HostError is the cause of the error for a request to a host that
-// Options.AllowedHosts (or the Endpoint) does not name. Nothing was signed
-// or sent.
+// HostError is the cause of the error for a request that the transport
+// refused to sign: to a host that Options.AllowedHosts (or the Endpoint)
+// does not name, or a redirect that leaves the scheme and host of the
+// request that was redirected (or goes from https to http). Nothing was
+// signed or sent, and no credentials were retrieved for it.
 type HostError struct {
 	// Host is the request's host.
 	Host string
+	// Redirect is true when the request was made to follow a redirect.
+	Redirect bool
 }
 
 // Error implements the error interface.
 func (e *HostError) Error() string {
+	if e.Redirect {
+		return "a redirect to " + e.Host + " leaves the scheme or host of the request that was redirected; nothing was signed or sent for it. " +
+			"If that host is yours, add it to AllowedHosts (an https request is never followed to http)"
+	}
 	return "the request is for host " + e.Host + ", which AllowedHosts (or the Endpoint) does not name; nothing was signed or sent. " +
-		"If the request was redirected there, the redirect was not followed with credentials; otherwise add the host to AllowedHosts"
+		"If it is yours, add it to AllowedHosts"
 }
