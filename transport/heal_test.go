@@ -54,20 +54,29 @@ func TestClockSkewHealed(t *testing.T) {
 	}
 }
 
-// skewServer answers every request 403 for clock skew, with the headers
-// given.
+// skewServer answers every request 403 for clock skew as AWS does, its
+// Date header and the time its message states both its own clock, with
+// the headers given.
 func skewServer(t *testing.T, hdr http.Header, count *atomic.Int32) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		count.Add(1)
+		now := time.Now().UTC()
+		w.Header().Set("Date", now.Format(http.TimeFormat))
 		for k, v := range hdr {
 			w.Header()[k] = v
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(403)
-		w.Write([]byte(`{"message":"Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z (20260101T001500Z - 5 min.)"}`))
+		w.Write([]byte(skewMessage(r.Header.Get("X-Amz-Date"), now)))
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// skewMessage is AWS's body for a signature older than five minutes.
+func skewMessage(signed string, now time.Time) string {
+	const f = "20060102T150405Z"
+	return `{"message":"Signature expired: ` + signed + ` is now earlier than ` + now.Add(-5*time.Minute).Format(f) + ` (` + now.Format(f) + ` - 5 min.)"}`
 }
 
 func TestSkewNotLearnedFromCachedResponse(t *testing.T) {

@@ -2,12 +2,14 @@ package transport
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,9 +48,11 @@ type Options struct {
 	Endpoint string
 
 	// Credentials provides the credentials; it must be safe for concurrent
-	// use. Nil means aws-sdk-go-v2's default chain in a credentials.Cache.
-	// Wrap a provider of your own in credentials.NewCache so that requests
-	// do not fetch credentials.
+	// use. Nil means aws-sdk-go-v2's default chain. Any provider but a
+	// *credentials.Cache or an *aws.CredentialsCache is wrapped in a
+	// credentials.Cache on the transport's clock, corrected by the offset
+	// learned from AWS, so that expiry and refresh are judged by the same
+	// time as signing. A cache of your own judges them by its own clock.
 	Credentials aws.CredentialsProvider
 
 	// Base sends the signed requests. Nil means http.DefaultTransport.
@@ -107,9 +111,16 @@ type Transport struct {
 	allowed []string
 	onDeny  func(*Diagnosis)
 
-	// skew is the learned offset of AWS's clock from ours, in nanoseconds,
-	// added to the signing time after a clock-skew 403.
+	// skew is the learned offset of AWS's clock from ours, in nanoseconds:
+	// now() adds it to Clock, and that one corrected clock decides the
+	// signing time and, in the transport's credential cache, expiry and
+	// refresh (DESIGN.md rule 6).
 	skew atomic.Int64
+
+	// invalidated is the last invalidation of credentials after an
+	// invalid-token 403, so that late 403s for the same credentials do not
+	// throw away their replacements, nor start a refresh storm.
+	invalidated atomic.Pointer[invalidation]
 
 	regionMu       sync.Mutex
 	resolvedRegion string // from shared config or IMDS, once found
@@ -148,14 +159,19 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 		host:    o.SigningHost,
 		onDeny:  o.OnForbidden,
 	}
-	if t.creds == nil {
-		t.creds = credentials.NewCache(credentials.Default())
-	}
 	if t.base == nil {
 		t.base = http.DefaultTransport
 	}
 	if t.clock == nil {
 		t.clock = time.Now
+	}
+	switch t.creds.(type) {
+	case *credentials.Cache, *aws.CredentialsCache:
+		// The caller's own cache, on its own clock.
+	case nil:
+		t.creds = credentials.NewCache(credentials.Default(), func(co *credentials.CacheOptions) { co.Clock = t.now })
+	default:
+		t.creds = credentials.NewCache(t.creds, func(co *credentials.CacheOptions) { co.Clock = t.now })
 	}
 	if t.region == "" {
 		t.region = os.Getenv("AWS_REGION")
@@ -346,7 +362,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if authz != "" {
 		return nil, &Error{Op: "check the request", Err: ErrAuthorizationSet}
 	}
-	if err := t.sign(r); err != nil {
+	used, err := t.sign(r)
+	if err != nil {
 		return nil, err
 	}
 	bodyClosed = true // the base RoundTripper closes it from here on
@@ -354,13 +371,46 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || res.StatusCode != http.StatusForbidden {
 		return res, err
 	}
-	return t.heal(req, r, res)
+	return t.heal(req, r, res, used)
+}
+
+// now is the corrected clock: Clock plus the offset learned from AWS.
+func (t *Transport) now() time.Time { return t.clock().Add(time.Duration(t.skew.Load())) }
+
+// Bounds on learning from a clock-skew 403.
+const (
+	// skewAgreement is how far the response's Date may be from the server
+	// time AWS states in its message ("... (20261122T061500Z - 5 min.)")
+	// for the offset to be learned: both come from AWS's clock at once.
+	skewAgreement = 2 * time.Second
+	// maxSkew bounds a learned offset: a clock off by more than a day is
+	// broken, and no response should persuade the transport otherwise.
+	maxSkew = 24 * time.Hour
+	// invalidateEvery is the least time between two invalidations of
+	// credentials after invalid-token 403s.
+	invalidateEvery = time.Second
+)
+
+// reStatedTime finds the server time AWS states in a clock-skew message.
+var reStatedTime = regexp.MustCompile(`\((\d{8}T\d{6}Z) [-+] 5 min\.\)`)
+
+// invalidation records the credentials last invalidated, by fingerprint.
+type invalidation struct {
+	fingerprint [sha256.Size]byte
+	at          time.Time
+}
+
+// fingerprint identifies credentials without keeping their secrets.
+func fingerprint(c aws.Credentials) [sha256.Size]byte {
+	return sha256.Sum256([]byte(c.AccessKeyID + "\x00" + c.SessionToken))
 }
 
 // heal handles a 403: it passes the diagnosis to the hook and, for clock
-// skew or an invalid token, retries once when the body can be replayed.
-// The caller's own retries are signed anew by RoundTrip as usual.
-func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Response, error) {
+// skew or an invalid token, retries once when the body can be replayed,
+// passing the retry's 403 to the hook too. used are the credentials the
+// refused request was signed with. The caller's own retries are signed
+// anew by RoundTrip as usual.
+func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.Credentials) (*http.Response, error) {
 	d, _ := Diagnose(res).(*Diagnosis)
 	if d == nil {
 		return res, nil
@@ -371,16 +421,13 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Re
 	replayable := sent.Body == nil || sent.Body == http.NoBody || sent.GetBody != nil
 	switch d.Cause {
 	case CauseClockSkew:
-		if res.Header.Get("Age") != "" || d.ServerTime.IsZero() {
-			return res, nil // a cached response's Date says nothing of the clock now
-		}
-		t.skew.Store(int64(d.ServerTime.Sub(t.clock())))
-	case CauseInvalidToken:
-		inv, ok := t.creds.(interface{ Invalidate() })
-		if !ok {
+		if !t.learnSkew(res, d) {
 			return res, nil
 		}
-		inv.Invalidate()
+	case CauseInvalidToken:
+		if !t.invalidate(sent.Context(), used) {
+			return res, nil
+		}
 	default:
 		return res, nil
 	}
@@ -395,7 +442,7 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Re
 		}
 		retry.Body, retry.GetBody, retry.ContentLength = body, sent.GetBody, sent.ContentLength
 	}
-	if err := t.sign(retry); err != nil {
+	if _, err := t.sign(retry); err != nil {
 		if retry.Body != nil {
 			retry.Body.Close()
 		}
@@ -403,7 +450,76 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response) (*http.Re
 	}
 	io.Copy(io.Discard, io.LimitReader(res.Body, maxDiagnosisBody))
 	res.Body.Close()
-	return t.base.RoundTrip(retry)
+	res, err := t.base.RoundTrip(retry)
+	if err == nil && res.StatusCode == http.StatusForbidden && t.onDeny != nil {
+		if d, ok := Diagnose(res).(*Diagnosis); ok {
+			t.onDeny(d)
+		}
+	}
+	return res, err
+}
+
+// learnSkew learns the offset of AWS's clock from a clock-skew 403, when
+// the response can be trusted to tell it: not a cached response (Age), and
+// its Date agrees with the server time AWS states in its message. It
+// reports whether the offset changed.
+func (t *Transport) learnSkew(res *http.Response, d *Diagnosis) bool {
+	if res.Header.Get("Age") != "" || d.ServerTime.IsZero() {
+		return false // a cached response's Date says nothing of the clock now
+	}
+	m := reStatedTime.FindStringSubmatch(d.Message)
+	if m == nil {
+		return false
+	}
+	stated, err := time.Parse("20060102T150405Z", m[1])
+	if err != nil || absDuration(stated.Sub(d.ServerTime)) > skewAgreement {
+		return false
+	}
+	skew := d.ServerTime.Sub(t.clock())
+	if absDuration(skew) > maxSkew {
+		return false
+	}
+	return t.skew.Swap(int64(skew)) != int64(skew)
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// invalidate drops the credentials used for a request that AWS refused for
+// an invalid token, when the provider can, so that the retry fetches new
+// ones. It does so at most once for the same credentials, at most once per
+// invalidateEvery, and only while the provider still holds the refused
+// credentials: a late 403 does not throw away their replacement. It
+// reports whether a retry may help: new credentials are (or will be) there.
+func (t *Transport) invalidate(ctx context.Context, used aws.Credentials) bool {
+	inv, ok := t.creds.(interface{ Invalidate() })
+	if !ok {
+		return false
+	}
+	fp := fingerprint(used)
+	replaced := func() bool {
+		cur, err := t.creds.Retrieve(ctx)
+		return err == nil && fingerprint(cur) != fp
+	}
+	if replaced() {
+		return true // a late 403: retry with the new credentials
+	}
+	last := t.invalidated.Load()
+	if last != nil && last.fingerprint == fp {
+		return false // dropped once already, and the source serves them again
+	}
+	now := t.clock()
+	if last != nil && now.Sub(last.at) < invalidateEvery {
+		return false
+	}
+	if t.invalidated.CompareAndSwap(last, &invalidation{fingerprint: fp, at: now}) {
+		inv.Invalidate()
+	}
+	return replaced()
 }
 
 // signingCopy returns a copy of req that the signer may change without
@@ -444,17 +560,24 @@ func (t *Transport) SignRequest(req *http.Request) error {
 			return &Error{Op: "check the request", Err: ErrAuthorizationSet}
 		}
 	}
-	return t.sign(req)
+	_, err := t.sign(req)
+	return err
 }
 
-// sign finds the scope and credentials for r and signs it in place.
-func (t *Transport) sign(r *http.Request) error {
+// sign finds the scope and credentials for r and signs it in place, with
+// the corrected clock. It returns the credentials used. When a learned
+// offset makes credentials look expired that the local clock says are
+// valid, the offset is what is wrong (a credential source never hands out
+// credentials that AWS's clock says expired): it is dropped and r signed
+// on the local clock, so that the request still goes out and AWS's answer
+// can teach the offset again.
+func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 	ctx := r.Context()
 	if r.Response != nil && !t.redirectAllowed(r) {
-		return &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host, Redirect: true}}
+		return aws.Credentials{}, &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host, Redirect: true}}
 	}
 	if !t.hostAllowed(r.URL.Host) {
-		return &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host}}
+		return aws.Credentials{}, &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host}}
 	}
 	host := t.host
 	if host == "" {
@@ -465,18 +588,28 @@ func (t *Transport) sign(r *http.Request) error {
 	}
 	region, service, err := t.scope(ctx, host)
 	if err != nil {
-		return err
+		return aws.Credentials{}, err
 	}
-	creds, err := t.creds.Retrieve(ctx)
-	if err != nil {
-		return &Error{Op: "retrieve credentials", Err: err}
+	for {
+		creds, err := t.creds.Retrieve(ctx)
+		if err != nil {
+			if t.dropSkew() {
+				continue
+			}
+			return aws.Credentials{}, &Error{Op: "retrieve credentials", Err: err}
+		}
+		if err := t.signer.Sign(r, creds, region, service, t.now()); err != nil {
+			if errors.Is(err, signer.ErrCredentials) && creds.CanExpire && creds.Expires.After(t.clock()) && t.dropSkew() {
+				continue
+			}
+			return aws.Credentials{}, &Error{Op: "sign the request", Err: err}
+		}
+		return creds, nil
 	}
-	at := t.clock().Add(time.Duration(t.skew.Load()))
-	if err := t.signer.Sign(r, creds, region, service, at); err != nil {
-		return &Error{Op: "sign the request", Err: err}
-	}
-	return nil
 }
+
+// dropSkew forgets a learned offset, reporting whether there was one.
+func (t *Transport) dropSkew() bool { return t.skew.Swap(0) != 0 }
 
 // scope returns the region and service to sign for a request to host.
 func (t *Transport) scope(ctx context.Context, host string) (region, service string, err error) {
