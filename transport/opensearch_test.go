@@ -246,10 +246,10 @@ func TestRejectedForTheRightReason(t *testing.T) {
 		rejected int64
 	}{
 		{"wrong secret", wrongSecret, nil, []string{"The request signature we calculated does not match", "The Canonical String for this request should have been"}, 3},
-		// The first invalid-token 403 drops the credentials and retries
-		// once with fresh ones (the same, from a static source); later
-		// 403s for the same credentials do not.
-		{"missing token", noToken, nil, []string{"The security token included in the request is invalid"}, 4},
+		// The first invalid-token 403 drops the credentials; the static
+		// source hands back the same ones, so there is nothing to retry
+		// with, then or for later 403s.
+		{"missing token", noToken, nil, []string{"The security token included in the request is invalid"}, 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
