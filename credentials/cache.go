@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,15 +66,23 @@ type Cache struct {
 	fetchedAt time.Time
 	flight    *flight
 	failures  int
-	retryAt   time.Time // no background refresh before this
+	retryAt   time.Time // no background refresh before this, after a failure
+	failedAt  time.Time // when lastErr happened
+	lastErr   error     // the last failure, returned for minRetryDelay
 }
 
 // flight is one retrieval in progress; done is closed when it ends.
 type flight struct {
-	done  chan struct{}
-	creds aws.Credentials
-	err   error
+	done    chan struct{}
+	started time.Time
+	creds   aws.Credentials
+	err     error
 }
+
+// abandonAfter is how long past FetchTimeout a retrieval may go on before
+// the cache stops waiting for it: a provider that ignores its context must
+// not hold every later caller.
+const abandonAfter = 5 * time.Second
 
 // NewCache returns a cache around provider. It does no I/O.
 func NewCache(provider aws.CredentialsProvider, optFns ...func(*CacheOptions)) *Cache {
@@ -104,6 +113,9 @@ func (c *Cache) Name() string { return sourceName(c.provider) }
 func (c *Cache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	c.mu.Lock()
 	now := c.opts.Clock()
+	if f := c.flight; f != nil && time.Since(f.started) > c.opts.FetchTimeout+abandonAfter {
+		c.flight = nil // stuck in a provider that ignores its context
+	}
 	if c.have && c.usable(c.creds, now) {
 		if c.creds.CanExpire && !now.Before(c.refreshAt()) && c.flight == nil && !now.Before(c.retryAt) {
 			c.start(context.Background())
@@ -114,6 +126,13 @@ func (c *Cache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	f := c.flight
 	if f == nil {
+		if c.lastErr != nil && now.Before(c.failedAt.Add(minRetryDelay)) {
+			// The source failed a moment ago: do not ask it again for
+			// every request.
+			err := c.lastErr
+			c.mu.Unlock()
+			return aws.Credentials{}, err
+		}
 		f = c.start(ctx)
 	}
 	c.mu.Unlock()
@@ -132,7 +151,7 @@ func (c *Cache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 func (c *Cache) Invalidate() {
 	c.mu.Lock()
 	c.creds, c.have = aws.Credentials{}, false
-	c.retryAt = time.Time{}
+	c.retryAt, c.lastErr = time.Time{}, nil
 	c.mu.Unlock()
 }
 
@@ -153,7 +172,7 @@ func (c *Cache) refreshAt() time.Time {
 
 // start begins a retrieval; c.mu must be held.
 func (c *Cache) start(parent context.Context) *flight {
-	f := &flight{done: make(chan struct{})}
+	f := &flight{done: make(chan struct{}), started: time.Now()}
 	c.flight = f
 	go c.fetch(context.WithoutCancel(parent), f)
 	return f
@@ -164,6 +183,12 @@ func (c *Cache) fetch(parent context.Context, f *flight) {
 	creds, err := c.provider.Retrieve(ctx)
 	cancel()
 	now := c.opts.Clock()
+	if err == nil {
+		if problem := malformed(creds); problem != "" {
+			err = &ProviderError{Source: c.Name(), Problem: "returned credentials whose " + problem + "; check the credential source"}
+			creds = aws.Credentials{}
+		}
+	}
 	if err == nil && !c.usable(creds, now) {
 		err = &ProviderError{Source: c.Name(), Problem: "returned credentials that expired at " +
 			creds.Expires.UTC().Format(time.RFC3339) + " (now " + now.UTC().Format(time.RFC3339) +
@@ -172,15 +197,19 @@ func (c *Cache) fetch(parent context.Context, f *flight) {
 	}
 
 	c.mu.Lock()
-	c.flight = nil
+	current := c.flight == f // not abandoned
+	if current {
+		c.flight = nil
+	}
 	stillServing := false
 	var expires, retryAt time.Time
-	if err == nil {
+	switch {
+	case err == nil && (current || !c.have || !c.usable(c.creds, now)):
 		c.creds, c.have, c.fetchedAt = creds, true, now
-		c.failures, c.retryAt = 0, time.Time{}
-	} else {
+		c.failures, c.retryAt, c.lastErr = 0, time.Time{}, nil
+	case err != nil && current:
 		c.failures++
-		c.retryAt = now.Add(backoff(c.failures))
+		c.retryAt, c.failedAt, c.lastErr = now.Add(backoff(c.failures)), now, err
 		stillServing = c.have && c.usable(c.creds, now)
 		expires, retryAt = c.creds.Expires, c.retryAt
 	}
@@ -191,6 +220,34 @@ func (c *Cache) fetch(parent context.Context, f *flight) {
 		c.opts.Logger.Warn("sigv4/credentials: background refresh failed; still using the current credentials",
 			"source", c.Name(), "expires", expires, "retry_at", retryAt, "error", err.Error())
 	}
+}
+
+// malformed names what makes credentials unusable for signing, or returns
+// "": a fetch that returns such credentials failed, rather than caching
+// them for their lifetime. It never quotes a value.
+func malformed(c aws.Credentials) string {
+	switch {
+	case c.AccessKeyID == "":
+		return "access key id is empty"
+	case c.SecretAccessKey == "":
+		return "secret access key is empty"
+	case hasControl(c.AccessKeyID) || strings.ContainsAny(c.AccessKeyID, " /,="):
+		return "access key id holds a space, a control character, '/', ',' or '='"
+	case hasControl(c.SecretAccessKey):
+		return "secret access key holds a control character (a line break?)"
+	case hasControl(c.SessionToken):
+		return "session token holds a control character (a line break?)"
+	}
+	return ""
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // backoff returns the delay before retry n (n >= 1): exponential from

@@ -218,8 +218,15 @@ func TestCacheRefreshFailureKeepsServingThenErrors(t *testing.T) {
 	if err == nil || got.AccessKeyID != "" || !strings.Contains(err.Error(), "provider down") {
 		t.Fatalf("after expiry: %+v, %v", got, err)
 	}
-	// The provider recovers: the next call gets new credentials.
+	// Within a second of that failure, callers get it at once: the source
+	// is not asked again for every request.
+	calls := p.calls.Load()
+	if _, err := c.Retrieve(context.Background()); err == nil || p.calls.Load() != calls {
+		t.Fatalf("within a second of a failure: err %v, %d new calls", err, p.calls.Load()-calls)
+	}
+	// The provider recovers: the next call after that gets new credentials.
 	p.fail.Store(false)
+	clock.Set(t0.Add(time.Hour + time.Second))
 	if got, err = c.Retrieve(context.Background()); err != nil || got.AccessKeyID == "AKID0001" {
 		t.Fatalf("after recovery: %+v, %v", got, err)
 	}
@@ -340,3 +347,89 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// sequenceProvider returns the credentials given, one per call, then the
+// last forever, counting calls.
+type sequenceProvider struct {
+	seq   []aws.Credentials
+	calls atomic.Int32
+}
+
+func (p *sequenceProvider) Retrieve(context.Context) (aws.Credentials, error) {
+	n := int(p.calls.Add(1)) - 1
+	return p.seq[min(n, len(p.seq)-1)], nil
+}
+
+// TestCacheRefusesMalformedCredentials: an answer with an empty key or a
+// line break in a field is a failed fetch, named by source and field but
+// never quoted: it is not cached for its lifetime, valid credentials keep
+// being served, and the source is asked again after the backoff.
+func TestCacheRefusesMalformedCredentials(t *testing.T) {
+	good := func(id string) aws.Credentials {
+		return aws.Credentials{AccessKeyID: id, SecretAccessKey: sentinelSecret, SessionToken: sentinelToken, CanExpire: true, Expires: t0.Add(time.Hour)}
+	}
+	for _, c := range []struct {
+		name string
+		bad  aws.Credentials
+		says string
+	}{
+		{"empty key", aws.Credentials{SecretAccessKey: sentinelSecret, CanExpire: true, Expires: t0.Add(time.Hour)}, "access key id is empty"},
+		{"empty secret", aws.Credentials{AccessKeyID: "AKIDBAD", CanExpire: true, Expires: t0.Add(time.Hour)}, "secret access key is empty"},
+		{"token with CRLF", aws.Credentials{AccessKeyID: "AKIDBAD", SecretAccessKey: sentinelSecret, SessionToken: sentinelToken + "\r\nX-Injected: 1", CanExpire: true, Expires: t0.Add(time.Hour)}, "session token holds a control character"},
+		{"key with LF", aws.Credentials{AccessKeyID: "AKID\nBAD", SecretAccessKey: sentinelSecret, CanExpire: true, Expires: t0.Add(time.Hour)}, "access key id holds"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clock := &fakeClock{t: t0}
+			// Alone: the first fetch fails, naming the field.
+			p := &sequenceProvider{seq: []aws.Credentials{c.bad}}
+			_, err := NewCache(p, func(o *CacheOptions) { o.Clock = clock.Now }).Retrieve(context.Background())
+			if err == nil || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), "check the credential source") {
+				t.Fatalf("err = %v, want it to say %q", err, c.says)
+			}
+			noSecrets(t, "error", fmt.Sprintf("%v %+v", err, err))
+
+			// As a refresh: the valid credentials keep being served, then
+			// good ones replace them after the backoff.
+			p = &sequenceProvider{seq: []aws.Credentials{good("AKIDOLD"), c.bad, good("AKIDNEW")}}
+			cache := NewCache(p, func(o *CacheOptions) { o.Clock = clock.Now })
+			cache.Retrieve(context.Background())
+			clock.Set(t0.Add(56 * time.Minute))
+			if got, err := cache.Retrieve(context.Background()); err != nil || got.AccessKeyID != "AKIDOLD" {
+				t.Fatalf("during the bad refresh: %s, %v", got.AccessKeyID, err)
+			}
+			waitFor(t, "the bad refresh", func() bool { return p.calls.Load() == 2 && cache.flightOrNil() == nil })
+			if got, _ := cache.Retrieve(context.Background()); got.AccessKeyID != "AKIDOLD" {
+				t.Fatalf("after the bad refresh: %q, want the old credentials", got.AccessKeyID)
+			}
+			clock.Set(t0.Add(58 * time.Minute))
+			cache.Retrieve(context.Background())
+			waitFor(t, "the next refresh", func() bool { got, _ := cache.Retrieve(context.Background()); return got.AccessKeyID == "AKIDNEW" })
+		})
+	}
+}
+
+// TestCacheAbandonsStuckProvider: a provider that ignores its context does
+// not hold later callers beyond FetchTimeout and a grace period.
+func TestCacheAbandonsStuckProvider(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var calls atomic.Int32
+	c := NewCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		if calls.Add(1) == 1 {
+			<-release // ignores its context
+		}
+		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: sentinelSecret}, nil
+	}), func(o *CacheOptions) { o.FetchTimeout = time.Millisecond })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Retrieve(ctx); err == nil {
+		t.Fatal("the stuck retrieval returned")
+	}
+	c.mu.Lock()
+	c.flight.started = time.Now().Add(-time.Minute) // as if it had been stuck that long
+	c.mu.Unlock()
+	got, err := c.Retrieve(context.Background())
+	if err != nil || got.AccessKeyID != "AKID" || calls.Load() != 2 {
+		t.Fatalf("after abandoning the stuck retrieval: %q, %v, %d calls", got.AccessKeyID, err, calls.Load())
+	}
+}
