@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
@@ -27,10 +28,18 @@ const (
 // runs on the same host, so a healthy one answers in milliseconds.
 const containerTimeout = 5 * time.Second
 
-// containerRetryer retries a failed request once, after at most a second:
-// enough for an agent that is restarting, and short, since a Cache retries
-// again in the background.
-var containerRetryer = retry.AddWithMaxBackoffDelay(retry.AddWithMaxAttempts(retry.NewStandard(), 2), time.Second)
+// newContainerRetryer retries a failed request once, after at most a
+// second: enough for an agent that is restarting, and short, since a Cache
+// retries again in the background. Each retrieval gets its own, without a
+// retry quota: the SDK's standard quota, shared, stayed empty after an
+// outage and hid its real cause behind "retry quota exceeded".
+func newContainerRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 2
+		o.MaxBackoff = time.Second
+		o.RateLimiter = ratelimit.None
+	})
+}
 
 // ContainerProvider retrieves credentials from the ECS, Fargate or EKS Pod
 // Identity container endpoint, through aws-sdk-go-v2's endpointcreds. It
@@ -55,7 +64,7 @@ type ContainerProvider struct {
 
 // Container returns a provider for the container credential endpoint.
 func Container() *ContainerProvider {
-	return &ContainerProvider{client: awshttp.NewBuildableClient().WithTimeout(containerTimeout)}
+	return &ContainerProvider{client: limitedClient{awshttp.NewBuildableClient().WithTimeout(containerTimeout)}}
 }
 
 // Name returns [SourceContainer].
@@ -70,7 +79,7 @@ func (p *ContainerProvider) Retrieve(ctx context.Context) (aws.Credentials, erro
 	}
 	prov := endpointcreds.New(endpoint, func(o *endpointcreds.Options) {
 		o.HTTPClient = p.client
-		o.Retryer = containerRetryer
+		o.Retryer = newContainerRetryer()
 		o.AuthorizationTokenProvider = endpointcreds.TokenProviderFunc(containerToken)
 	})
 	creds, err := prov.Retrieve(ctx)

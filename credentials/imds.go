@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
@@ -36,8 +39,22 @@ func newIMDSClient() *imds.Client {
 	return imds.New(imds.Options{
 		Retryer:        aws.NopRetryer{},
 		EnableFallback: imdsV1Fallback(),
+		HTTPClient:     limitedClient{imdsHTTPClient},
 	})
 }
+
+// imdsHTTPClient has the SDK's own fail-fast timeouts for IMDS (which it
+// applies only to a client it builds itself): 250 ms to connect, 500 ms
+// for the response headers, which a container behind a hop limit of 1
+// never gets.
+var imdsHTTPClient = awshttp.NewBuildableClient().
+	WithDialerOptions(func(d *net.Dialer) { d.Timeout = 250 * time.Millisecond }).
+	WithTransportOptions(func(tr *http.Transport) { tr.ResponseHeaderTimeout = 500 * time.Millisecond })
+
+// imdsTimeout bounds one retrieval from IMDS, whatever the caller's
+// deadline: the SDK applies its own 5 s bound only to a context without a
+// deadline, so a Cache's 30 s fetch deadline would switch it off.
+const imdsTimeout = 5 * time.Second
 
 func imdsV1Fallback() aws.Ternary {
 	if strings.EqualFold(os.Getenv("AWS_EC2_METADATA_V1_DISABLED"), "true") {
@@ -59,6 +76,8 @@ func (p *IMDSProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	// created, so one is made per retrieval (no I/O; retrievals are rare
 	// behind a Cache).
 	prov := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = p.newClient() })
+	ctx, cancel := context.WithTimeout(ctx, imdsTimeout)
+	defer cancel()
 	creds, err := prov.Retrieve(ctx)
 	if err != nil {
 		return aws.Credentials{}, &ProviderError{Source: SourceIMDS, Problem: imdsProblem(ctx, err), Err: err}

@@ -397,3 +397,58 @@ func TestDefaultUsesSDKChain(t *testing.T) {
 		t.Fatalf("Default = %+v, %v", c, err)
 	}
 }
+
+// TestCredentialEndpointsAreBounded: a credential endpoint that answers
+// with megabytes fails the retrieval past 64 KiB instead of being read
+// whole, and an IMDS that trickles its answer is given up after the IMDS
+// bound even under a Cache's long fetch deadline.
+func TestCredentialEndpointsAreBounded(t *testing.T) {
+	huge := `{"AccessKeyId":"ASIA","SecretAccessKey":"` + strings.Repeat("x", 8<<20) + `"}`
+	t.Run("container", func(t *testing.T) {
+		f := newFakeContainer(t, "")
+		f.Set(func(f *fakeContainer) { f.Body = huge })
+		_, err := Container().Retrieve(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "larger than 64 KiB") {
+			t.Fatalf("err = %v, want the size bound", err)
+		}
+	})
+	t.Run("imds", func(t *testing.T) {
+		f := newFakeIMDS(t)
+		f.Set(func(f *fakeIMDS) { f.Body = huge })
+		_, err := IMDS().Retrieve(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "larger than 64 KiB") {
+			t.Fatalf("err = %v, want the size bound", err)
+		}
+	})
+	t.Run("imds trickling under a long deadline", func(t *testing.T) {
+		f := newFakeIMDS(t)
+		f.Set(func(f *fakeIMDS) { f.Trickle = 100 * time.Millisecond })
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultFetchTimeout)
+		defer cancel()
+		start := time.Now()
+		_, err := IMDS().Retrieve(ctx)
+		took := time.Since(start)
+		t.Logf("a trickling IMDS was given up after %v", took.Round(time.Millisecond))
+		if err == nil || took > 7*time.Second {
+			t.Fatalf("err = %v after %v; want an error within the 5 s IMDS bound", err, took)
+		}
+	})
+}
+
+// TestContainerRetryHasNoSharedQuota: after an outage that used up the
+// SDK's process-wide retry quota, a retrieval still reports the
+// endpoint's own failure, not "retry quota exceeded".
+func TestContainerRetryHasNoSharedQuota(t *testing.T) {
+	f := newFakeContainer(t, "")
+	f.Set(func(f *fakeContainer) { f.Status = 500 })
+	var wg sync.WaitGroup
+	for i := 0; i < 150; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); Container().Retrieve(context.Background()) }()
+	}
+	wg.Wait()
+	_, err := Container().Retrieve(context.Background())
+	if err == nil || strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "agent unavailable") {
+		t.Fatalf("after an outage: %v; want the endpoint's own answer", err)
+	}
+}

@@ -58,6 +58,7 @@ type IMDS struct {
 	Hang       time.Duration // every request waits this long first
 	Body       string        // when not "", the credentials document
 	Reject401  int32         // this many credential GETs answer 401 (stale token)
+	Trickle    time.Duration // write the credentials document a byte at a time, this far apart
 
 	Tokens      atomic.Int32 // tokens issued
 	CredGets    atomic.Int32 // credential documents asked for
@@ -86,7 +87,7 @@ func (f *IMDS) Set(fn func(*IMDS)) {
 
 func (f *IMDS) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	hang, status, noToken, body, role, region, exp := f.Hang, f.Status, f.NoTokenAPI, f.Body, f.Role, f.Region, f.Expires
+	hang, status, noToken, body, role, region, exp, trickle := f.Hang, f.Status, f.NoTokenAPI, f.Body, f.Role, f.Region, f.Expires, f.Trickle
 	f.mu.Unlock()
 	if !wait(r, hang) {
 		return
@@ -130,11 +131,17 @@ func (f *IMDS) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		if body != "" {
-			w.Write([]byte(body))
+		if body == "" {
+			body = CredsJSON(KeyID, exp)
+		}
+		if trickle > 0 {
+			for i := 0; i < len(body) && wait(r, trickle); i++ {
+				w.Write([]byte{body[i]})
+				w.(http.Flusher).Flush()
+			}
 			return
 		}
-		w.Write([]byte(CredsJSON(KeyID, exp)))
+		w.Write([]byte(body))
 	default:
 		http.NotFound(w, r)
 	}
