@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 const (
@@ -268,3 +271,6 @@ func (c *Cache) String() string { return "credentials.Cache(" + c.Name() + ")" }
 
 // GoString is String, so %#v does not print the credentials either.
 func (c *Cache) GoString() string { return c.String() }
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (c *Cache) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // Chain tries its providers in order and returns the first credentials
@@ -81,3 +83,6 @@ func (c *Chain) String() string {
 
 // GoString is String.
 func (c *Chain) GoString() string { return c.String() }
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (c *Chain) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }

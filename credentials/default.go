@@ -2,12 +2,14 @@ package credentials
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // DefaultProvider is aws-sdk-go-v2's default credential chain, as
@@ -68,7 +70,7 @@ func (p *DefaultProvider) load(ctx context.Context) (aws.CredentialsProvider, er
 	}
 	opts := append([]func(*config.LoadOptions) error{
 		config.WithEC2RoleCredentialOptions(func(o *ec2rolecreds.Options) {
-			o.Client = imds.New(imds.Options{Retryer: aws.NopRetryer{}, EnableFallback: imdsV1Fallback()})
+			o.Client = newIMDSClient()
 		}),
 	}, p.optFns...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
@@ -81,3 +83,9 @@ func (p *DefaultProvider) load(ctx context.Context) (aws.CredentialsProvider, er
 	p.prov = cfg.Credentials
 	return p.prov, nil
 }
+
+// String describes the provider without the credentials its chain holds.
+func (p *DefaultProvider) String() string { return "credentials.DefaultProvider" }
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (p *DefaultProvider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }

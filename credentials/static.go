@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -58,3 +59,6 @@ func (p *StaticProvider) String() string {
 
 // GoString is String, so %#v does not print the keys either.
 func (p *StaticProvider) GoString() string { return p.String() }
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (p *StaticProvider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }

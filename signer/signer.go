@@ -2,6 +2,7 @@ package signer
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"hash"
 	"net/http"
 	"slices"
@@ -647,3 +648,6 @@ func (s *Signer) String() string { return "signer.Signer" }
 
 // GoString is String, so %#v does not print the key cache either.
 func (s *Signer) GoString() string { return s.String() }
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (s *Signer) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String()) }

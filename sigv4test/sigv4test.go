@@ -31,6 +31,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -41,6 +42,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // ClockWindow is how far a request's X-Amz-Date may be from the endpoint's
@@ -492,3 +495,9 @@ func (o Options) String() string {
 
 // GoString is String.
 func (o Options) GoString() string { return o.String() }
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (h *Handler) Format(f fmt.State, verb rune) { redact.Format(f, verb, h.String()) }
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (o Options) Format(f fmt.State, verb rune) { redact.Format(f, verb, o.String()) }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opensearch-sigv4/sigv4/signer"
@@ -151,34 +152,106 @@ func writeDiff(b *strings.Builder, aws, ours string) {
 	}
 }
 
-// maxDiagnosisBody bounds how much of a 403 body is read.
-const maxDiagnosisBody = 64 << 10
+// Bounds on reading a 403 body for its diagnosis: AWS's refusals are a few
+// hundred bytes, sent at once.
+const (
+	// maxDiagnosisBody bounds how much of a 403 body is read.
+	maxDiagnosisBody = 64 << 10
+	// diagnosisTimeout bounds how long the diagnosis waits for those
+	// bytes: a body that trickles must not hold the call.
+	diagnosisTimeout = 2 * time.Second
+)
 
 // Diagnose reads a 403 response and returns a [*Diagnosis] naming the cause
 // and the fix; for any other status, or a nil response, it returns nil. The
-// body is left for the caller to read: what Diagnose reads is put back. The
-// response's Request, when it is the request this package signed (as
-// http.Transport sets it), supplies the canonical request that was signed.
+// body is left for the caller to read: what Diagnose reads is put back. It
+// reads at most 64 KiB, for at most two seconds; a body slower than that is
+// diagnosed from what arrived. The response's Request, when it is the
+// request this package signed (as http.Transport sets it), supplies the
+// canonical request that was signed.
 func Diagnose(res *http.Response) error {
 	if res == nil || res.StatusCode != http.StatusForbidden {
 		return nil
 	}
 	var body []byte
+	truncated := false
 	if res.Body != nil {
-		var err error
-		body, err = io.ReadAll(io.LimitReader(res.Body, maxDiagnosisBody))
-		rest := res.Body
-		res.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(body), rest), rest}
-		if err != nil {
-			body = nil
-		}
+		p := prefetch(res.Body, maxDiagnosisBody, diagnosisTimeout)
+		body, truncated = p.prefix()
+		res.Body = p
 	}
-	d := diagnose(res.StatusCode, res.Header, body, res.Request)
-	return d
+	return diagnose(res.StatusCode, res.Header, body, truncated, res.Request)
 }
+
+// prefetched is a body whose first bytes are read ahead, by a goroutine,
+// for a diagnosis that waits for them only so long. Reading it gives the
+// whole body, from its first byte.
+type prefetched struct {
+	body io.ReadCloser
+	done chan struct{} // closed when the read ahead ends
+
+	mu  sync.Mutex
+	buf []byte
+	err error // the read ahead's error, io.EOF included
+
+	pos int // how much of buf the reader has had
+}
+
+// prefetch starts reading up to limit bytes of body ahead and waits for
+// them at most wait.
+func prefetch(body io.ReadCloser, limit int, wait time.Duration) *prefetched {
+	p := &prefetched{body: body, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		chunk := make([]byte, 4096)
+		for n := 0; n < limit; {
+			m, err := body.Read(chunk[:min(len(chunk), limit-n)])
+			n += m
+			p.mu.Lock()
+			p.buf = append(p.buf, chunk[:m]...)
+			p.err = err
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+	}
+	return p
+}
+
+// prefix returns what was read ahead so far, and whether it is not the
+// whole body (cut at the limit, or still arriving).
+func (p *prefetched) prefix() ([]byte, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]byte(nil), p.buf...), p.err == nil
+}
+
+// Read gives the bytes read ahead (waiting for the read ahead to end),
+// then the rest of the body.
+func (p *prefetched) Read(b []byte) (int, error) {
+	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pos < len(p.buf) {
+		n := copy(b, p.buf[p.pos:])
+		p.pos += n
+		return n, nil
+	}
+	if p.err != nil {
+		return 0, p.err
+	}
+	return p.body.Read(b)
+}
+
+// Close closes the body, which also ends a read ahead still waiting.
+func (p *prefetched) Close() error { return p.body.Close() }
 
 var (
 	reCanonical = regexp.MustCompile(`(?s)The Canonical String for this request should have been\n'(.*?)'\n\nThe String-to-Sign should have been\n'(.*?)'`)
@@ -188,14 +261,19 @@ var (
 	reTokenLine = regexp.MustCompile(`(?m)^(x-amz-security-token:).*$`)
 )
 
-func diagnose(status int, h http.Header, body []byte, req *http.Request) *Diagnosis {
+func diagnose(status int, h http.Header, body []byte, truncated bool, req *http.Request) *Diagnosis {
 	d := &Diagnosis{StatusCode: status}
-	msg := messageOf(body)
 	var token string
 	if req != nil {
 		token = req.Header.Get("X-Amz-Security-Token")
 	}
-	msg = redact(msg, token)
+	if truncated && token != "" {
+		// The cut may fall inside an echoed token, whose start would then
+		// escape redaction: drop what could be part of one.
+		body = body[:max(0, len(body)-2*len(token))]
+	}
+	msg := messageOf(body)
+	msg = redactToken(msg, token)
 	d.Message = msg
 	errType := h.Get("X-Amzn-Errortype")
 	lower := strings.ToLower(msg)
@@ -301,14 +379,18 @@ func messageOf(body []byte) string {
 	return string(body) // not JSON, or truncated: the text as it came
 }
 
-// redact removes a session token from a message: its value wherever it
+// redactToken removes a session token from a message: its value wherever it
 // appears, and any x-amz-security-token line of a canonical request.
-func redact(msg, token string) string {
+func redactToken(msg, token string) string {
 	if token != "" {
 		msg = strings.ReplaceAll(msg, token, "<redacted>")
+		msg = strings.ReplaceAll(msg, jsonEscaped(token), "<redacted>")
 	}
 	return reTokenLine.ReplaceAllString(msg, "${1}<redacted>")
 }
+
+// jsonEscaped is token as a JSON encoder that escapes '/' writes it.
+func jsonEscaped(token string) string { return strings.ReplaceAll(token, "/", `\/`) }
 
 func mismatchFix(d *Diagnosis) string {
 	a, o := strings.Split(d.AWSCanonicalRequest, "\n"), strings.Split(d.SignedCanonicalRequest, "\n")

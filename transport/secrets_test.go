@@ -3,11 +3,13 @@ package transport_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,9 +28,10 @@ const (
 )
 
 // TestNoSecretAnywhere formats every exported type of the module that can
-// hold credentials, and every error and trace a request can produce, with
-// %v, %+v, %#v and %s, and checks that the sentinel secret, the sentinel
-// token and the request's signature appear in none of them.
+// hold credentials (after use), and every error and trace a request can
+// produce, with every fmt verb, and checks that the sentinel secret, the
+// sentinel token (also JSON-escaped) and the request's signature appear in
+// none of them, nor in the 403 body the transport hands back.
 func TestNoSecretAnywhere(t *testing.T) {
 	creds := aws.Credentials{AccessKeyID: "AKIDSWEEP0001", SecretAccessKey: sentinelSecret, SessionToken: sentinelToken, CanExpire: true, Expires: time.Now().Add(time.Hour)}
 	static := credentials.Static(creds.AccessKeyID, sentinelSecret, sentinelToken)
@@ -59,11 +62,13 @@ func TestNoSecretAnywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(res.Body)
+	handedBack, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if !strings.Contains(string(body), sentinelToken) {
-		t.Fatal("fixture broken: the verifier's message should echo the token, as AWS's does")
+	if !strings.Contains(string(handedBack), "x-amz-security-token:<redacted>") {
+		t.Fatalf("fixture broken: the verifier's message should echo the token, as AWS's does: %s", handedBack)
 	}
+	// AWS's body as it came, echoing the token, for Diagnose below.
+	body := bytes.ReplaceAll(handedBack, []byte("<redacted>"), []byte(sentinelToken))
 	sig := res.Request.Header.Get("Authorization")
 	sig = sig[strings.Index(sig, "Signature=")+len("Signature="):]
 
@@ -107,8 +112,14 @@ func TestNoSecretAnywhere(t *testing.T) {
 		t.Fatalf("fixture: %d errors, %d diagnoses, %d traces", len(errs), len(diagnoses), len(traces))
 	}
 
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSWEEP0001")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinelSecret)
+	t.Setenv("AWS_SESSION_TOKEN", sentinelToken)
+	def := credentials.Default()
+	def.Retrieve(context.Background()) // with the sentinels in the environment
 	values := []any{s, static, cache, credentials.NewDefaultChain(creds.AccessKeyID, sentinelSecret, sentinelToken),
-		tr, handler, srvOpts, &srvOpts, diagnoses[0], *diagnoses[0]}
+		tr, handler, srvOpts, &srvOpts, diagnoses[0], *diagnoses[0], def, credentials.Env(), credentials.Container(), credentials.IMDS(),
+		transport.Options{Credentials: aws.NewCredentialsCache(static), Region: "us-east-1"}, string(handedBack)}
 	for _, x := range traces {
 		values = append(values, x)
 	}
@@ -116,10 +127,16 @@ func TestNoSecretAnywhere(t *testing.T) {
 		values = append(values, e)
 	}
 	for i, v := range values {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%X", "%t", "%p", "%T", "%10.3v"} {
+			if verb == "%p" && reflect.TypeOf(v).Kind() != reflect.Pointer {
+				// fmt prints a non-pointer under %p as an error, and then
+				// calls no Format or String method of it or its fields:
+				// no type can guard a value struct there.
+				continue
+			}
 			out := fmt.Sprintf(verb, v)
-			for _, secret := range []string{sentinelSecret, sentinelToken, sig} {
-				if strings.Contains(out, secret) {
+			for _, secret := range []string{sentinelSecret, sentinelToken, sig, hex.EncodeToString([]byte(sentinelSecret)), hex.EncodeToString([]byte(sentinelToken))} {
+				if strings.Contains(strings.ToLower(out), strings.ToLower(secret)) {
 					t.Errorf("value %d (%T) with %s shows a secret: %.200s", i, v, verb, out)
 				}
 			}

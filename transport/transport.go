@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"io"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,6 +21,8 @@ import (
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
 	"github.com/opensearch-sigv4/sigv4/signer"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // Options configure a [Transport]. The zero value does the right thing on
@@ -371,7 +373,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || res.StatusCode != http.StatusForbidden {
 		return res, err
 	}
-	return t.heal(req, r, res, used)
+	res, retried, err := t.heal(req, r, res, used)
+	if res != nil && res.StatusCode == http.StatusForbidden {
+		res.Body = redactBody(res.Body, used.SessionToken, retried.SessionToken)
+	}
+	return res, err
 }
 
 // now is the corrected clock: Clock plus the offset learned from AWS.
@@ -408,12 +414,12 @@ func fingerprint(c aws.Credentials) [sha256.Size]byte {
 // heal handles a 403: it passes the diagnosis to the hook and, for clock
 // skew or an invalid token, retries once when the body can be replayed,
 // passing the retry's 403 to the hook too. used are the credentials the
-// refused request was signed with. The caller's own retries are signed
-// anew by RoundTrip as usual.
-func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.Credentials) (*http.Response, error) {
+// refused request was signed with; heal returns those of the retry, if
+// any. The caller's own retries are signed anew by RoundTrip as usual.
+func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.Credentials) (_ *http.Response, retried aws.Credentials, _ error) {
 	d, _ := Diagnose(res).(*Diagnosis)
 	if d == nil {
-		return res, nil
+		return res, retried, nil
 	}
 	if t.onDeny != nil {
 		t.onDeny(d)
@@ -422,41 +428,41 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.
 	switch d.Cause {
 	case CauseClockSkew:
 		if !t.learnSkew(res, d) {
-			return res, nil
+			return res, retried, nil
 		}
 	case CauseInvalidToken:
 		if !t.invalidate(sent.Context(), used) {
-			return res, nil
+			return res, retried, nil
 		}
 	default:
-		return res, nil
+		return res, retried, nil
 	}
 	if !replayable {
-		return res, nil
+		return res, retried, nil
 	}
 	retry, _ := signingCopy(orig)
 	if sent.GetBody != nil {
 		body, err := sent.GetBody()
 		if err != nil {
-			return res, nil // keep the 403; the caller sees why it failed
+			return res, retried, nil // keep the 403; the caller sees why it failed
 		}
 		retry.Body, retry.GetBody, retry.ContentLength = body, sent.GetBody, sent.ContentLength
 	}
-	if _, err := t.sign(retry); err != nil {
+	retried, err := t.sign(retry)
+	if err != nil {
 		if retry.Body != nil {
 			retry.Body.Close()
 		}
-		return res, nil
+		return res, aws.Credentials{}, nil
 	}
-	io.Copy(io.Discard, io.LimitReader(res.Body, maxDiagnosisBody))
-	res.Body.Close()
-	res, err := t.base.RoundTrip(retry)
+	res.Body.Close() // the retry replaces it
+	res, err = t.base.RoundTrip(retry)
 	if err == nil && res.StatusCode == http.StatusForbidden && t.onDeny != nil {
 		if d, ok := Diagnose(res).(*Diagnosis); ok {
 			t.onDeny(d)
 		}
 	}
-	return res, err
+	return res, retried, err
 }
 
 // learnSkew learns the offset of AWS's clock from a clock-skew 403, when
@@ -664,3 +670,15 @@ func (t *Transport) String() string {
 
 // GoString is String, so %#v does not print the fields either.
 func (t *Transport) GoString() string { return t.String() }
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (t *Transport) Format(f fmt.State, verb rune) { redact.Format(f, verb, t.String()) }
+
+// String describes the options without the credentials provider, which
+// may hold credentials.
+func (o Options) String() string {
+	return "transport.Options(region " + strconv.Quote(o.Region) + ", service " + strconv.Quote(o.Service) + ", endpoint " + strconv.Quote(o.Endpoint) + ")"
+}
+
+// Format writes String for every verb, so that no verb prints the fields.
+func (o Options) Format(f fmt.State, verb rune) { redact.Format(f, verb, o.String()) }

@@ -1,0 +1,124 @@
+package transport_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/transport"
+)
+
+// TestTrickling403DoesNotHoldRoundTrip: a 403 body that arrives a byte at a
+// time is diagnosed from what came within two seconds; RoundTrip returns
+// then, and the caller still reads the whole body.
+func TestTrickling403DoesNotHoldRoundTrip(t *testing.T) {
+	const body = `{"message":"User: anonymous is not authorized to perform: es:ESHttpGet"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(403)
+		for i := 0; i < len(body); i++ {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			w.Write([]byte{body[i]})
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	var diagnosed []*transport.Diagnosis
+	tr, err := transport.New(func(o *transport.Options) {
+		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "token-trickle-0123456789")
+		o.OnForbidden = func(d *transport.Diagnosis) { diagnosed = append(diagnosed, d) }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+	res, err := tr.RoundTrip(req)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("RoundTrip with a body trickling a byte every 50 ms (%.1f s in all) returned after %v", float64(len(body))*0.05, took.Round(time.Millisecond))
+	if took > 3*time.Second {
+		t.Errorf("RoundTrip took %v: the diagnosis waited for the trickling body", took)
+	}
+	if len(diagnosed) != 1 {
+		t.Errorf("%d diagnoses", len(diagnosed))
+	}
+	got, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || string(got) != body {
+		t.Errorf("body read after RoundTrip: %q, %v; want it whole", got, err)
+	}
+}
+
+// oneByteReader returns its text a byte per Read.
+type oneByteReader struct{ s string }
+
+func (r *oneByteReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	p[0], r.s = r.s[0], r.s[1:]
+	return 1, nil
+}
+func (r *oneByteReader) Close() error { return nil }
+
+// TestRefused403BodyHasNoToken: the 403 body the transport hands back has
+// the session token redacted, raw or JSON-escaped, even when it arrives a
+// byte at a time or is longer than the diagnosis reads; and the diagnosis
+// of a body cut inside an echoed token shows no part of it.
+func TestRefused403BodyHasNoToken(t *testing.T) {
+	const token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD/sentinel+token=="
+	escaped := strings.ReplaceAll(token, "/", `\/`)
+	for _, c := range []struct {
+		name, body string
+	}{
+		{"raw", `{"message":"...x-amz-security-token:` + token + `\n..."}`},
+		{"JSON-escaped", `{"message":"...x-amz-security-token:` + escaped + `..."}`},
+		{"past 64 KiB", `{"message":"` + strings.Repeat("x", 64<<10-40) + token + strings.Repeat("y", 1000) + `"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var d *transport.Diagnosis
+			tr, err := transport.New(func(o *transport.Options) {
+				o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", token)
+				o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					return &http.Response{StatusCode: 403, Header: http.Header{}, Body: &oneByteReader{c.body}, Request: r}, nil
+				})
+				o.OnForbidden = func(x *transport.Diagnosis) { d = x }
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
+			res, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(res.Body)
+			if strings.Contains(string(got), token[:16]) || strings.Contains(string(got), escaped[:16]) || !strings.Contains(string(got), "<redacted>") {
+				t.Errorf("body handed back shows the token: %.300s", got[max(0, len(got)-300):])
+			}
+			if d == nil {
+				t.Fatal("no diagnosis")
+			}
+			for i := 0; i+16 <= len(token); i++ {
+				if strings.Contains(d.Error(), token[i:i+16]) {
+					t.Fatalf("the diagnosis shows part of the token (%q...)", token[i:i+16])
+				}
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
