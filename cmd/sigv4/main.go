@@ -217,9 +217,10 @@ func do(client *http.Client, req *http.Request, verbose bool, stdout, stderr io.
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		tok := sentToken(res)
 		for _, k := range keys {
 			for _, v := range res.Header[k] {
-				fmt.Fprintf(stderr, "< %s: %s\n", k, v)
+				fmt.Fprintf(stderr, "< %s: %s\n", k, redactToken(v, tok))
 			}
 		}
 		fmt.Fprintln(stderr, "<")
@@ -240,16 +241,31 @@ func do(client *http.Client, req *http.Request, verbose bool, stdout, stderr io.
 		fmt.Fprintln(stderr, "sigv4: reading the response:", err)
 		return exitFailure
 	}
-	if tok := res.Request.Header.Get("X-Amz-Security-Token"); tok != "" {
-		b = bytes.ReplaceAll(b, []byte(tok), []byte("<redacted>"))
-	}
-	stdout.Write(b)
+	io.WriteString(stdout, redactToken(string(b), sentToken(res)))
 	if diag != nil {
 		fmt.Fprintln(stderr, diag)
 	} else {
 		fmt.Fprintf(stderr, "sigv4: %s %s: %s\n", req.Method, req.URL.Redacted(), res.Status)
 	}
 	return exitHTTPError
+}
+
+// sentToken returns the session token the request of res carried, if any.
+func sentToken(res *http.Response) string {
+	if res.Request == nil {
+		return ""
+	}
+	return res.Request.Header.Get("X-Amz-Security-Token")
+}
+
+// redactToken replaces a session token in s, as it is and JSON-escaped
+// ('/' written '\/'), with "<redacted>".
+func redactToken(s, tok string) string {
+	if tok == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, tok, "<redacted>")
+	return strings.ReplaceAll(s, strings.ReplaceAll(tok, "/", `\/`), "<redacted>")
 }
 
 // traceTo writes what was signed, for -v.
@@ -310,7 +326,7 @@ func runWhoami(ctx context.Context, client *http.Client, target *url.URL, o *opt
 		}
 		b, _ := io.ReadAll(res.Body)
 		if res.StatusCode >= 300 {
-			return res.StatusCode, fmt.Errorf("GET %s: %s: %s", path, res.Status, bytes.TrimSpace(b))
+			return res.StatusCode, fmt.Errorf("GET %s: %s: %s", path, res.Status, redactToken(string(bytes.TrimSpace(b)), sentToken(res)))
 		}
 		return res.StatusCode, json.Unmarshal(b, into)
 	}

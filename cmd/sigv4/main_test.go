@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,9 @@ import (
 )
 
 var bin string // the built tool
+
+// toolToken is the session token tool() exports.
+var toolToken = demo.SessionToken
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sigv4-cmd")
@@ -34,7 +40,7 @@ func tool(t *testing.T, secret, stdin string, args ...string) (code int, stdout,
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"AWS_ACCESS_KEY_ID=" + demo.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_SESSION_TOKEN=" + demo.SessionToken,
+		"AWS_ACCESS_KEY_ID=" + demo.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_SESSION_TOKEN=" + toolToken,
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
 	}
@@ -48,7 +54,7 @@ func tool(t *testing.T, secret, stdin string, args ...string) (code int, stdout,
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{demo.SecretAccessKey, demo.SessionToken, "Signature="} {
+	for _, s := range []string{demo.SecretAccessKey, toolToken, strings.ReplaceAll(toolToken, "/", `\/`), "Signature="} {
 		if strings.Contains(out.String()+errb.String(), s) {
 			t.Errorf("output shows a secret (%s)", s)
 		}
@@ -164,6 +170,28 @@ func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{}, {"ftp://x"}, {"-H", "no colon", "http://127.0.0.1:1/"}, {"a", "b"}, {"-nosuchflag"}} {
 		if code, _, _ := tool(t, demo.SecretAccessKey, "", args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+// TestEchoedTokenNeverShown: a server that echoes the session token in an
+// error body (raw and JSON-escaped) and in a response header gets it
+// redacted on every output path: the body, -v's response headers, and
+// whoami's error.
+func TestEchoedTokenNeverShown(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := r.Header.Get("X-Amz-Security-Token")
+		w.Header().Set("X-Echo", tok)
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"message":"bad token `+tok+` or `+strings.ReplaceAll(tok, "/", `\/`)+`"}`)
+	}))
+	defer echo.Close()
+	toolToken = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD/demo"
+	defer func() { toolToken = demo.SessionToken }()
+	for _, args := range [][]string{{"--region", "us-east-1", "-v", echo.URL + "/_search"}, {"--region", "us-east-1", "whoami", echo.URL}} {
+		code, stdout, stderr := tool(t, demo.SecretAccessKey, "", args...)
+		if code == 0 || !strings.Contains(stdout+stderr, "<redacted>") {
+			t.Errorf("%v: exit %d, want a failure with the token redacted:\n%s\n%s", args, code, stdout, stderr)
 		}
 	}
 }
