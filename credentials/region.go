@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
@@ -118,7 +117,13 @@ type Region struct {
 type RegionError struct {
 	// Tried has one line per place looked at, with why it gave no region.
 	Tried []string
+	// Err is the context's error when the lookup was cancelled or ran out
+	// of time, so that errors.Is(err, context.Canceled) holds; else nil.
+	Err error
 }
+
+// Unwrap returns Err.
+func (e *RegionError) Unwrap() error { return e.Err }
 
 // Error implements the error interface.
 func (e *RegionError) Error() string {
@@ -171,8 +176,9 @@ func ResolveRegion(ctx context.Context, optFns ...func(*RegionOptions)) (Region,
 		tried = append(tried, "EC2 instance metadata: disabled")
 		return Region{}, &RegionError{Tried: tried}
 	}
-	client := imds.New(imds.Options{Retryer: aws.NopRetryer{}, EnableFallback: imdsV1Fallback()})
-	out, err := client.GetRegion(ctx, &imds.GetRegionInput{})
+	ictx, cancel := context.WithTimeout(ctx, imdsTimeout)
+	defer cancel()
+	out, err := newIMDSClient().GetRegion(ictx, &imds.GetRegionInput{})
 	if err == nil && out.Region != "" {
 		return Region{out.Region, "EC2 instance metadata"}, nil
 	}
@@ -183,7 +189,7 @@ func ResolveRegion(ctx context.Context, optFns ...func(*RegionOptions)) (Region,
 	} else {
 		tried = append(tried, "EC2 instance metadata: empty placement region")
 	}
-	return Region{}, &RegionError{Tried: tried}
+	return Region{}, &RegionError{Tried: tried, Err: ctx.Err()}
 }
 
 // sharedFiles points the shared-config loader at AWS_CONFIG_FILE and

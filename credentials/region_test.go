@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseEndpoint(t *testing.T) {
@@ -89,5 +90,19 @@ func TestResolveRegionNoneFound(t *testing.T) {
 	_, err = ResolveRegion(context.Background(), func(o *RegionOptions) { o.DisableIMDS = true })
 	if err == nil || !strings.Contains(err.Error(), "EC2 instance metadata: disabled") {
 		t.Errorf("DisableIMDS: %v", err)
+	}
+}
+
+// TestRegionLookupCancelled: a lookup whose context is cancelled says so in
+// a way errors.Is can see.
+func TestRegionLookupCancelled(t *testing.T) {
+	newFakeIMDS(t).Set(func(f *fakeIMDS) { f.Hang = 2 * time.Second })
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err := ResolveRegion(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want errors.Is(err, context.Canceled)", err)
 	}
 }

@@ -71,6 +71,8 @@ func TestSignErrors(t *testing.T) {
 	atExpiry.CanExpire, atExpiry.Expires = true, testTime
 	noKey, noSecret := testCreds, testCreds
 	noKey.AccessKeyID, noSecret.SecretAccessKey = "", ""
+	crlfKey := testCreds
+	crlfKey.AccessKeyID = "AKID\r\nX-Injected: 1"
 
 	cases := []struct {
 		name    string
@@ -87,6 +89,7 @@ func TestSignErrors(t *testing.T) {
 		{"opaque not a path", opaque, testCreds, "us-east-1", "es", signer.ErrRequest, "Opaque"},
 		{"empty access key", good(), noKey, "us-east-1", "es", signer.ErrCredentials, "access key id is empty"},
 		{"empty secret", good(), noSecret, "us-east-1", "es", signer.ErrCredentials, "secret access key is empty"},
+		{"access key with CR LF", good(), crlfKey, "us-east-1", "es", signer.ErrCredentials, "access key id holds a CR"},
 		{"expired", good(), expired, "us-east-1", "es", signer.ErrCredentials, "expired"},
 		{"expires exactly now", good(), atExpiry, "us-east-1", "es", signer.ErrCredentials, "expired"},
 		{"empty region", good(), testCreds, "", "es", signer.ErrScope, "region"},
