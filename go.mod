@@ -1,6 +1,8 @@
 module github.com/opensearch-sigv4/sigv4
 
-go 1.24.0
+go 1.25.0
+
+toolchain go1.27.3
 
 require (
 	github.com/aws/aws-lambda-go v1.54.0
@@ -11,7 +13,7 @@ require (
 	github.com/aws/smithy-go v1.28.8
 	github.com/opensearch-project/opensearch-go/v2 v2.3.0
 	github.com/opensearch-project/opensearch-go/v4 v4.6.0
-	golang.org/x/net v0.50.0
+	golang.org/x/net v0.58.0
 )
 
 require (
@@ -24,5 +26,5 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.3 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.3 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8 // indirect
-	golang.org/x/text v0.34.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
 )
