@@ -95,11 +95,16 @@ func TestSkewNotLearnedFromCachedResponse(t *testing.T) {
 	}
 }
 
+// TestAtMostOneTransparentRetry: an endpoint that always answers skew gets
+// the request and one retry; OnForbidden sees both 403s, the retry's being
+// the one the caller gets.
 func TestAtMostOneTransparentRetry(t *testing.T) {
 	var count atomic.Int32
 	url := skewServer(t, nil, &count) // always skew: the retry fails too
+	var hooks atomic.Int32
 	tr, _ := transport.New(func(o *transport.Options) {
 		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+		o.OnForbidden = func(*transport.Diagnosis) { hooks.Add(1) }
 	})
 	res, err := (&http.Client{Transport: tr}).Post(url, "application/json", strings.NewReader("{}"))
 	if err != nil || res.StatusCode != 403 {
@@ -108,6 +113,9 @@ func TestAtMostOneTransparentRetry(t *testing.T) {
 	res.Body.Close()
 	if count.Load() != 2 {
 		t.Errorf("%d requests, want 2: the original and one retry", count.Load())
+	}
+	if hooks.Load() != 2 {
+		t.Errorf("OnForbidden called %d times, want 2: the retry's 403 too", hooks.Load())
 	}
 }
 
