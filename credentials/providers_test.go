@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -451,4 +453,39 @@ func TestContainerRetryHasNoSharedQuota(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "agent unavailable") {
 		t.Fatalf("after an outage: %v; want the endpoint's own answer", err)
 	}
+}
+
+// endless is a body that never ends, counting what was read of it.
+type endless struct{ read int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	e.read += int64(len(p))
+	return len(p), nil
+}
+func (e *endless) Close() error { return nil }
+
+type doerFunc func(*http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestLimitedClientStopsEndlessBody: an endless answer is read only to the
+// bound, then fails, instead of growing the heap without limit.
+func TestLimitedClientStopsEndlessBody(t *testing.T) {
+	body := &endless{}
+	c := limitedClient{doerFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: body}, nil
+	})}
+	req, _ := http.NewRequest("GET", "http://169.254.170.2/creds", nil)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(res.Body)
+	if !errors.Is(err, errResponseTooLarge) || len(got) > maxCredentialsResponse || body.read > maxCredentialsResponse+64<<10 {
+		t.Fatalf("read %d bytes (%d from the body), err %v; want the bound", len(got), body.read, err)
+	}
+	t.Logf("an endless answer: %d bytes read from it, %d handed on, then %v", body.read, len(got), err)
 }
