@@ -28,7 +28,6 @@ import (
 type meaning struct {
 	segments []string          // the path split on '/', empty segments dropped, each percent-decoded; no dot resolution
 	params   map[string]string // the query split on '&' and the first '=', '+' a space, percent-decoded; the last value of a key wins
-	headers  map[string]string // lower-case name -> values joined with ',', in the order they are sent
 }
 
 // decodePercent decodes %XX escapes; a '%' without two hex digits stands
