@@ -92,8 +92,9 @@ func looksLikeRegion(s string) bool {
 type RegionOptions struct {
 	// Region, when not empty, is used as is.
 	Region string
-	// Endpoint is the URL or host of the domain or collection, read when
-	// the environment names no region.
+	// Endpoint is the URL or host of the domain or collection. An Amazon
+	// OpenSearch Service host name is authoritative: AWS rejects a signature
+	// for any other region, so it wins over the environment.
 	Endpoint string
 	// Profile names the shared-config profile to read; empty means
 	// AWS_PROFILE, else "default".
@@ -130,11 +131,13 @@ func (e *RegionError) Error() string {
 	return "sigv4/credentials: no AWS region found; set the Region option or AWS_REGION. Looked at:\n  - " + strings.Join(e.Tried, "\n  - ")
 }
 
-// ResolveRegion finds the region, in this order: the Region option,
-// AWS_REGION, AWS_DEFAULT_REGION, the endpoint's host name, the shared
-// config profile, and the EC2 instance's placement (IMDS, tried once with
-// short timeouts). It does network I/O only for the last, and only when all
-// the others gave nothing.
+// ResolveRegion finds the region, in this order: the Region option, the
+// endpoint's host name (*.{region}.es.amazonaws.com and the like, which AWS
+// holds a signature to), AWS_REGION, AWS_DEFAULT_REGION, the shared config
+// profile, and the EC2 instance's placement (IMDS, tried once with short
+// timeouts). It does network I/O only for the last, and only when all the
+// others gave nothing. On Lambda, AWS_REGION is the function's own region,
+// which need not be the domain's: the host name comes first.
 func ResolveRegion(ctx context.Context, optFns ...func(*RegionOptions)) (Region, error) {
 	var o RegionOptions
 	for _, fn := range optFns {
@@ -144,12 +147,6 @@ func ResolveRegion(ctx context.Context, optFns ...func(*RegionOptions)) (Region,
 		return Region{o.Region, "option"}, nil
 	}
 	var tried []string
-	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if r := os.Getenv(v); r != "" {
-			return Region{r, v}, nil
-		}
-		tried = append(tried, v+": not set")
-	}
 	if o.Endpoint != "" {
 		if e, ok := ParseEndpoint(o.Endpoint); ok {
 			return Region{e.Region, "endpoint"}, nil
@@ -157,6 +154,12 @@ func ResolveRegion(ctx context.Context, optFns ...func(*RegionOptions)) (Region,
 		tried = append(tried, "endpoint "+redactURL(o.Endpoint)+": not an Amazon OpenSearch Service host name")
 	} else {
 		tried = append(tried, "endpoint: none given")
+	}
+	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if r := os.Getenv(v); r != "" {
+			return Region{r, v}, nil
+		}
+		tried = append(tried, v+": not set")
 	}
 	profile := o.Profile
 	if profile == "" {

@@ -61,11 +61,13 @@ func TestResolveRegionOrder(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_DEFAULT_REGION", "us-east-2")
 	check("ca-central-1", "option", opts("ca-central-1"))
-	check("us-east-1", "AWS_REGION", opts(""))
-	t.Setenv("AWS_REGION", "")
-	check("us-east-2", "AWS_DEFAULT_REGION", opts(""))
-	t.Setenv("AWS_DEFAULT_REGION", "")
+	// The AWS host name beats the environment: on Lambda, AWS_REGION is
+	// the function's region, not necessarily the domain's.
 	check("us-west-2", "endpoint", opts(""))
+	check("us-east-1", "AWS_REGION", func(o *RegionOptions) { o.Endpoint = "http://localhost:9200" })
+	t.Setenv("AWS_REGION", "")
+	check("us-east-2", "AWS_DEFAULT_REGION", func(o *RegionOptions) {})
+	t.Setenv("AWS_DEFAULT_REGION", "")
 	check("eu-central-1", "shared config", func(o *RegionOptions) {})
 	check("sa-east-1", "shared config", func(o *RegionOptions) { o.Profile = "other" })
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "absent"))

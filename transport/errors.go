@@ -1,6 +1,9 @@
 package transport
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // ErrAuthorizationSet is the cause of the error for a request that already
 // carries an Authorization header, such as basic auth configured in the
@@ -45,4 +48,22 @@ func (e *HostError) Error() string {
 	}
 	return "the request is for host " + e.Host + ", which AllowedHosts (or the Endpoint) does not name; nothing was signed or sent. " +
 		"If it is yours, add it to AllowedHosts"
+}
+
+// ScopeError is the cause of the error for a Region or Service option that
+// contradicts the AWS host name of the endpoint or request: AWS refuses a
+// signature scoped to any region or service but the host's, so nothing is
+// signed. New returns it for Options.Endpoint; RoundTrip for a request.
+type ScopeError struct {
+	// Option is "Region" or "Service"; Value is what it says.
+	Option, Value string
+	// Host is the host name, and HostSays the region or service it names.
+	Host, HostSays string
+}
+
+// Error implements the error interface.
+func (e *ScopeError) Error() string {
+	return "the " + e.Option + " option says " + e.Value + ", but the host name " + e.Host + " says " + e.HostSays +
+		": AWS refuses a signature for any " + strings.ToLower(e.Option) + " but the domain's. Remove the " + e.Option +
+		" option (the host name decides), or use the endpoint of the domain you mean"
 }

@@ -30,11 +30,14 @@ import (
 // chain, region from the environment, the endpoint's host name or the
 // instance, service "es" unless the host is a Serverless collection.
 type Options struct {
-	// Region signs for this region. Empty means: AWS_REGION, else
-	// AWS_DEFAULT_REGION, else the request's host name
-	// (*.{region}.es.amazonaws.com, *.{region}.aoss.amazonaws.com), else the
-	// shared config, else the EC2 instance's placement (fetched on first
-	// use, then cached).
+	// Region signs for this region. Empty means: the request's host name
+	// (*.{region}.es.amazonaws.com, *.{region}.aoss.amazonaws.com), which
+	// AWS holds the signature to, else AWS_REGION, else AWS_DEFAULT_REGION,
+	// else the shared config, else the EC2 instance's placement (fetched on
+	// first use, then cached). On Lambda AWS_REGION is the function's own
+	// region, which need not be the domain's: the host name comes first. A
+	// Region that contradicts an AWS host name is an error (a *ScopeError):
+	// from New for the Endpoint, for a request otherwise.
 	Region string
 
 	// Service signs for this service: "es" for managed domains, "aoss" for
@@ -107,8 +110,16 @@ type Transport struct {
 	creds   aws.CredentialsProvider
 	base    http.RoundTripper
 	clock   func() time.Time
-	region  string // fixed: from the options or the environment
-	service string // fixed: from the options
+	region  string // the Region option
+	service string // the Service option
+	// envRegion is AWS_REGION, else AWS_DEFAULT_REGION, read by New, and
+	// envRegionFrom names the variable.
+	envRegion, envRegionFrom string
+	// settled is the scope fixed at New from Options.Endpoint; nil when
+	// the scope is settled per request, from its host.
+	settled *scopeInfo
+	// lastScope memoises the scope of the last host signed for.
+	lastScope atomic.Pointer[hostScope]
 	host    string // SigningHost
 	allowed []string
 	onDeny  func(*Diagnosis)
@@ -125,7 +136,7 @@ type Transport struct {
 	invalidated atomic.Pointer[invalidation]
 
 	regionMu       sync.Mutex
-	resolvedRegion string // from shared config or IMDS, once found
+	resolvedRegion credentials.Region // from shared config or IMDS, once found
 }
 
 var (
@@ -175,11 +186,11 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	default:
 		t.creds = credentials.NewCache(t.creds, func(co *credentials.CacheOptions) { co.Clock = t.now })
 	}
-	if t.region == "" {
-		t.region = os.Getenv("AWS_REGION")
-	}
-	if t.region == "" {
-		t.region = os.Getenv("AWS_DEFAULT_REGION")
+	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if r := os.Getenv(v); r != "" {
+			t.envRegion, t.envRegionFrom = r, v
+			break
+		}
 	}
 	if o.Endpoint != "" {
 		if err := t.settleScope(o.Endpoint); err != nil {
@@ -301,7 +312,8 @@ func (t *Transport) redirectAllowed(r *http.Request) bool {
 }
 
 // settleScope fixes the region and service for an endpoint known at
-// construction, without network I/O.
+// construction, without network I/O: an explicit region or service that
+// contradicts the endpoint's AWS host name is reported here, at once.
 func (t *Transport) settleScope(endpoint string) error {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" {
@@ -311,27 +323,11 @@ func (t *Transport) settleScope(endpoint string) error {
 	if host == "" {
 		host = u.Host
 	}
-	ep, fromHost := credentials.ParseEndpoint(host)
-	if t.service == "" {
-		t.service = "es"
-		if fromHost {
-			t.service = ep.Service
-		}
-	}
-	if t.region != "" {
-		return nil
-	}
-	if fromHost {
-		t.region = ep.Region
-		return nil
-	}
-	r, err := credentials.ResolveRegion(context.Background(), func(o *credentials.RegionOptions) {
-		o.Endpoint, o.DisableIMDS = host, true
-	})
+	sc, err := t.resolveScope(context.Background(), host, false)
 	if err != nil {
-		return &Error{Op: "configure", Err: errors.New("no region for " + u.Host + ", which is not an Amazon OpenSearch Service host name: set the Region option (or AWS_REGION), and Service if it is not \"es\"")}
+		return &Error{Op: "configure", Err: err}
 	}
-	t.region = r.Name
+	t.settled = &sc
 	return nil
 }
 
@@ -592,8 +588,12 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 	if host == "" {
 		host = r.URL.Host
 	}
-	region, service, err := t.scope(ctx, host)
+	sc, err := t.scope(ctx, host)
 	if err != nil {
+		var se *ScopeError
+		if errors.As(err, &se) {
+			return aws.Credentials{}, &Error{Op: "choose the region and service", Err: err}
+		}
 		return aws.Credentials{}, err
 	}
 	for {
@@ -604,7 +604,7 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 			}
 			return aws.Credentials{}, &Error{Op: "retrieve credentials", Err: err}
 		}
-		if err := t.signer.Sign(r, creds, region, service, t.now()); err != nil {
+		if err := t.signer.Sign(r, creds, sc.region, sc.service, t.now()); err != nil {
 			if errors.Is(err, signer.ErrCredentials) && creds.CanExpire && creds.Expires.After(t.clock()) && t.dropSkew() {
 				continue
 			}
@@ -617,53 +617,100 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 // dropSkew forgets a learned offset, reporting whether there was one.
 func (t *Transport) dropSkew() bool { return t.skew.Swap(0) != 0 }
 
-// scope returns the region and service to sign for a request to host.
-func (t *Transport) scope(ctx context.Context, host string) (region, service string, err error) {
-	if t.region != "" && t.service != "" {
-		return t.region, t.service, nil
-	}
-	ep, fromHost := credentials.ParseEndpoint(host)
-	service = t.service
-	if service == "" {
-		service = "es"
-		if fromHost {
-			service = ep.Service
-		}
-	}
-	if t.region != "" {
-		return t.region, service, nil
-	}
-	if fromHost {
-		return ep.Region, service, nil
-	}
-	region, err = t.lookupRegion(ctx)
-	return region, service, err
+// scopeInfo is the region and service signed for, and where each came
+// from, for messages and diagnoses.
+type scopeInfo struct {
+	region, regionFrom   string
+	service, serviceFrom string
 }
 
-// lookupRegion resolves the region from the shared config or the instance
-// metadata once, and caches it. A failure is not cached.
-func (t *Transport) lookupRegion(ctx context.Context) (string, error) {
+// hostScope is a memo of the scope of one host.
+type hostScope struct {
+	host string
+	sc   scopeInfo
+}
+
+// scope returns the region and service to sign for a request to host.
+func (t *Transport) scope(ctx context.Context, host string) (scopeInfo, error) {
+	if t.settled != nil {
+		return *t.settled, nil
+	}
+	if m := t.lastScope.Load(); m != nil && m.host == host {
+		return m.sc, nil
+	}
+	sc, err := t.resolveScope(ctx, host, true)
+	if err != nil {
+		return sc, err
+	}
+	t.lastScope.Store(&hostScope{host, sc})
+	return sc, nil
+}
+
+// resolveScope finds the region and service for host, in the order of
+// DESIGN.md: the options, then an AWS host name (which AWS holds the
+// signature to), then AWS_REGION and AWS_DEFAULT_REGION, then the shared
+// config and, when lookup is set, the instance's placement. An option that
+// contradicts an AWS host name is an error: AWS would refuse every request.
+func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) (scopeInfo, error) {
+	var sc scopeInfo
+	ep, fromHost := credentials.ParseEndpoint(host)
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	switch {
+	case t.service != "" && fromHost && t.service != ep.Service:
+		return sc, &ScopeError{Option: "Service", Value: t.service, Host: name, HostSays: ep.Service}
+	case t.service != "":
+		sc.service, sc.serviceFrom = t.service, "the Service option"
+	case fromHost:
+		sc.service, sc.serviceFrom = ep.Service, "the host name "+name
+	default:
+		sc.service, sc.serviceFrom = "es", "the default"
+	}
+	switch {
+	case t.region != "" && fromHost && t.region != ep.Region:
+		return sc, &ScopeError{Option: "Region", Value: t.region, Host: name, HostSays: ep.Region}
+	case t.region != "":
+		sc.region, sc.regionFrom = t.region, "the Region option"
+	case fromHost:
+		sc.region, sc.regionFrom = ep.Region, "the host name "+name
+	case t.envRegion != "":
+		sc.region, sc.regionFrom = t.envRegion, t.envRegionFrom
+	default:
+		r, err := t.lookupRegion(ctx, lookup)
+		if err != nil {
+			if !lookup {
+				return sc, errors.New("no region for " + name + ", which is not an Amazon OpenSearch Service host name: set the Region option (or AWS_REGION), and Service if it is not \"es\"")
+			}
+			return sc, err
+		}
+		sc.region, sc.regionFrom = r.Name, r.Source
+	}
+	return sc, nil
+}
+
+// lookupRegion resolves the region from the shared config or, with imds,
+// the instance metadata once, and caches it. A failure is not cached.
+func (t *Transport) lookupRegion(ctx context.Context, imds bool) (credentials.Region, error) {
 	t.regionMu.Lock()
 	defer t.regionMu.Unlock()
-	if t.resolvedRegion != "" {
+	if t.resolvedRegion.Name != "" {
 		return t.resolvedRegion, nil
 	}
-	r, err := credentials.ResolveRegion(ctx)
+	r, err := credentials.ResolveRegion(ctx, func(o *credentials.RegionOptions) { o.DisableIMDS = !imds })
 	if err != nil {
-		return "", &Error{Op: "resolve the region", Err: err}
+		return r, &Error{Op: "resolve the region", Err: err}
 	}
-	t.resolvedRegion = r.Name
-	return r.Name, nil
+	t.resolvedRegion = r
+	return r, nil
 }
 
 // String describes the transport without its credentials.
 func (t *Transport) String() string {
-	r, svc := t.region, t.service
-	if r == "" {
-		r = "(per request)"
-	}
-	if svc == "" {
-		svc = "(per request)"
+	r, svc := "(per request)", "(per request)"
+	if t.settled != nil {
+		r, svc = t.settled.region, t.settled.service
 	}
 	return "transport.Transport(region " + r + ", service " + svc + ")"
 }

@@ -218,7 +218,8 @@ func TestRegionAndServiceFromHost(t *testing.T) {
 		{"https://vpc-logs-abc.eu-west-1.es.amazonaws.com/", "", "", "eu-west-1/es/aws4_request"},
 		{"https://abc123.us-west-2.aoss.amazonaws.com/idx/_search", "", "", "us-west-2/aoss/aws4_request"},
 		{"https://abc123.cn-north-1.aoss.amazonaws.com.cn/", "", "", "cn-north-1/aoss/aws4_request"},
-		{"https://abc123.us-west-2.aoss.amazonaws.com/", "sa-east-1", "es", "sa-east-1/es/aws4_request"}, // explicit wins
+		{"https://api.example.com/", "sa-east-1", "execute-api", "sa-east-1/execute-api/aws4_request"}, // the options, for a host that says nothing
+		{"https://abc123.us-west-2.aoss.amazonaws.com/", "us-west-2", "aoss", "us-west-2/aoss/aws4_request"},    // options that agree with the host
 	}
 	for _, c := range cases {
 		base := &captureBase{}
@@ -239,14 +240,27 @@ func TestRegionAndServiceFromHost(t *testing.T) {
 	}
 }
 
-func TestRegionFromEnvironmentAndNoRegionError(t *testing.T) {
+// TestRegionFromHostBeatsEnvironment: an AWS host name decides the region
+// over AWS_REGION (on Lambda, the function's own region); AWS_REGION
+// decides for a host that names none; without either, the error says what
+// to set.
+func TestRegionFromHostBeatsEnvironment(t *testing.T) {
 	base := &captureBase{}
 	t.Setenv("AWS_REGION", "eu-north-1")
 	tr, _ := transport.New(func(o *transport.Options) { o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "") })
 	req, _ := http.NewRequest("GET", "https://search-x.us-east-1.es.amazonaws.com/", nil)
-	tr.RoundTrip(req)
+	if _, err := tr.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if got := scopeOf(t, base.got); got != "us-east-1/es/aws4_request" {
+		t.Errorf("scope %s: the host name must win over AWS_REGION", got)
+	}
+	req, _ = http.NewRequest("GET", "http://localhost:9200/", nil)
+	if _, err := tr.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
 	if got := scopeOf(t, base.got); got != "eu-north-1/es/aws4_request" {
-		t.Errorf("scope %s: AWS_REGION should win over the host name", got)
+		t.Errorf("scope %s: AWS_REGION decides for a host that names no region", got)
 	}
 
 	t.Setenv("AWS_REGION", "")
@@ -256,6 +270,37 @@ func TestRegionFromEnvironmentAndNoRegionError(t *testing.T) {
 	var re *credentials.RegionError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), "set the Region option or AWS_REGION") {
 		t.Errorf("err = %v, want a RegionError saying what to set", err)
+	}
+}
+
+// TestOptionsContradictingHostAreRefused: a Region or Service option that
+// contradicts an AWS host name is an error, from New with Endpoint and per
+// request without: AWS would refuse every request.
+func TestOptionsContradictingHostAreRefused(t *testing.T) {
+	const ep = "https://search-logs-abc.eu-west-1.es.amazonaws.com"
+	for _, c := range []struct {
+		region, service, says string
+	}{
+		{"us-east-1", "", "the Region option says us-east-1, but the host name search-logs-abc.eu-west-1.es.amazonaws.com says eu-west-1"},
+		{"", "aoss", "the Service option says aoss, but the host name search-logs-abc.eu-west-1.es.amazonaws.com says es"},
+	} {
+		_, err := transport.New(func(o *transport.Options) {
+			o.Endpoint, o.Region, o.Service = ep, c.region, c.service
+			o.Credentials = credentials.Static("AKID", "secret", "")
+		})
+		var se *transport.ScopeError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), "Remove the") {
+			t.Errorf("New: err = %v, want a ScopeError saying %q", err, c.says)
+		}
+		base := &captureBase{}
+		tr, _ := transport.New(func(o *transport.Options) {
+			o.Region, o.Service, o.Base = c.region, c.service, base
+			o.Credentials = credentials.Static("AKID", "secret", "")
+		})
+		req, _ := http.NewRequest("GET", ep+"/", nil)
+		if _, err := tr.RoundTrip(req); !errors.As(err, &se) || base.got != nil {
+			t.Errorf("RoundTrip: err = %v (sent: %v), want a ScopeError and nothing sent", err, base.got != nil)
+		}
 	}
 }
 
@@ -382,7 +427,7 @@ func TestAllowedHosts(t *testing.T) {
 	// Patterns, ports and case.
 	for host, want := range map[string]bool{"Search-X.eu-west-1.ES.amazonaws.com:443": true, "es.amazonaws.com": false, "evil.com": false, "x.es.amazonaws.com.evil.com": false} {
 		tr, _ := transport.New(func(o *transport.Options) {
-			o.Region, o.Credentials, o.Base = "us-east-1", credentials.Static("AKID", "s", ""), &captureBase{}
+			o.Credentials, o.Base = credentials.Static("AKID", "s", ""), &captureBase{}
 			o.AllowedHosts = []string{"*.es.amazonaws.com"}
 		})
 		req, _ := http.NewRequest("GET", "https://"+host+"/", nil)
