@@ -91,8 +91,9 @@ type Options struct {
 	// Clock returns the time to sign with. Nil means time.Now.
 	Clock func() time.Time
 
-	// OnForbidden, when not nil, receives the diagnosis of every 403
-	// response, before any retry. It must be safe for concurrent use.
+	// OnForbidden, when not nil, receives the diagnosis of every refused
+	// response (403, and the 401 of fine-grained access control), the
+	// transparent retry's included. It must be safe for concurrent use.
 	OnForbidden func(*Diagnosis)
 
 	// Trace, when not nil, receives what was signed for every request: the
@@ -366,11 +367,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	bodyClosed = true // the base RoundTripper closes it from here on
 	res, err := t.base.RoundTrip(r)
-	if err != nil || res.StatusCode != http.StatusForbidden {
+	if err != nil || (res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized) {
 		return res, err
 	}
 	res, retried, err := t.heal(req, r, res, used)
-	if res != nil && res.StatusCode == http.StatusForbidden {
+	if res != nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
 		res.Body = redactBody(res.Body, used.SessionToken, retried.SessionToken)
 	}
 	return res, err
@@ -413,7 +414,7 @@ func fingerprint(c aws.Credentials) [sha256.Size]byte {
 // refused request was signed with; heal returns those of the retry, if
 // any. The caller's own retries are signed anew by RoundTrip as usual.
 func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.Credentials) (_ *http.Response, retried aws.Credentials, _ error) {
-	d, _ := Diagnose(res).(*Diagnosis)
+	d := t.diagnose(res, sent)
 	if d == nil {
 		return res, retried, nil
 	}
@@ -454,11 +455,32 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.
 	res.Body.Close() // the retry replaces it
 	res, err = t.base.RoundTrip(retry)
 	if err == nil && res.StatusCode == http.StatusForbidden && t.onDeny != nil {
-		if d, ok := Diagnose(res).(*Diagnosis); ok {
+		if d := t.diagnose(res, retry); d != nil {
 			t.onDeny(d)
 		}
 	}
 	return res, retried, err
+}
+
+// diagnose is Diagnose, with what only the transport knows: for a scope
+// refusal, where the region and service it signed for came from.
+func (t *Transport) diagnose(res *http.Response, sent *http.Request) *Diagnosis {
+	d, _ := Diagnose(res).(*Diagnosis)
+	if d == nil || d.Cause != CauseCredentialScope {
+		return d
+	}
+	host := t.host
+	if host == "" {
+		host = sent.Host
+	}
+	if host == "" {
+		host = sent.URL.Host
+	}
+	sc, err := t.scope(sent.Context(), host)
+	if err == nil {
+		d.Fix += " The region " + sc.region + " came from " + sc.regionFrom + ", the service " + sc.service + " from " + sc.serviceFrom + "."
+	}
+	return d
 }
 
 // learnSkew learns the offset of AWS's clock from a clock-skew 403, when

@@ -1,0 +1,165 @@
+package transport_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/transport"
+)
+
+// Bodies in the exact words AWS and OpenSearch use (public issue threads
+// and AWS's documentation quote them); only names, ids and times are ours.
+const (
+	fixtureScopeRegion   = `{"message":"Credential should be scoped to a valid region, not 'us-east-1'. "}`
+	fixtureScopeService  = `{"message":"Credential should be scoped to correct service: 'es'. "}`
+	fixtureBasicEchoed   = `{"message":"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=Basic YWRtaW46U0VOVElORUwtUEFTU1dPUkQ="}`
+	fixtureBearerEchoed  = `{"message":"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=eyJraWQiOiJTRU5USU5FTC1CRUFSRVIifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}`
+	fixtureMissingEqual  = `{"message":"'YWRtaW46U0VOVElORUwtUEFTU1dPUkQ=' not a valid key=value pair (missing equal-sign) in Authorization header: 'Basic YWRtaW46U0VOVElORUwtUEFTU1dPUkQ='."}`
+	fixtureBlockDisk     = `{"error":{"root_cause":[{"type":"cluster_block_exception","reason":"index [logs-2026.11] blocked by: [FORBIDDEN/12/index read-only / allow delete (api)];"}],"type":"cluster_block_exception","reason":"index [logs-2026.11] blocked by: [FORBIDDEN/12/index read-only / allow delete (api)];"},"status":403}`
+	fixtureBlockWrite    = `{"error":{"root_cause":[{"type":"cluster_block_exception","reason":"index [logs-2026.11] blocked by: [FORBIDDEN/8/index write (api)];"}],"type":"cluster_block_exception","reason":"index [logs-2026.11] blocked by: [FORBIDDEN/8/index write (api)];"},"status":403}`
+	fixtureAnonymousIP   = `{"Message":"User: anonymous is not authorized to perform: es:ESHttpGet because no resource-based policy allows the es:ESHttpGet action"}`
+	fixtureFGACIAMUser   = `{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for [indices:data/read/search] and User [name=arn:aws:iam::123456789012:user/alice, backend_roles=[], requestedTenant=null]"}],"type":"security_exception","reason":"no permissions for [indices:data/read/search] and User [name=arn:aws:iam::123456789012:user/alice, backend_roles=[], requestedTenant=null]"},"status":403}`
+	fixtureFGACInternal  = `{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for [indices:data/write/bulk] and User [name=reporter, backend_roles=[], requestedTenant=null]"}],"type":"security_exception","reason":"no permissions for [indices:data/write/bulk] and User [name=reporter, backend_roles=[], requestedTenant=null]"},"status":403}`
+	fixtureRESTAPI       = `{"status":"FORBIDDEN","message":"No permission to access REST API: User arn:aws:iam::123456789012:role/Ops with Security roles [own_index] does not have any role privileged for admin access"}`
+	fixtureAOSSSecurity  = `{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for [indices:data/read/search] and User [name=arn:aws:iam::123456789012:role/Reader, backend_roles=[], requestedTenant=null]"}],"type":"security_exception","reason":"no permissions for [indices:data/read/search] and User [name=arn:aws:iam::123456789012:role/Reader, backend_roles=[], requestedTenant=null]"},"status":403}`
+	fixtureOtherMessage  = `{"message":"Request forbidden by administrative rules"}`
+	fixtureMismatchTunnl = `{"message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'GET\n/\n\nhost:search-d.us-east-1.es.amazonaws.com\nx-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nx-amz-date:20261122T061500Z\n\nhost;x-amz-content-sha256;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261122T061500Z\n20261122/us-east-1/es/aws4_request\n0000000000000000000000000000000000000000000000000000000000000000'\n"}`
+)
+
+// sentVia signs a request for url through a transport with the options
+// given and returns it as sent.
+func sentVia(t *testing.T, method, url string, fns ...func(*transport.Options)) *http.Request {
+	t.Helper()
+	base := &captureBase{}
+	tr, err := transport.New(append([]func(*transport.Options){func(o *transport.Options) {
+		o.Base, o.Region = base, "us-east-1"
+		o.Credentials = credentials.Static("AKIDEXAMPLE", "secret", "SENTINEL-TOKEN-in-request")
+	}}, fns...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(method, url, nil)
+	if _, err := tr.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	return base.got
+}
+
+// TestDiagnoseWhatUsersHit: one case per cause users run into, each from
+// a body of the shape AWS or OpenSearch sends, with what the fix must name
+// and what no part of the diagnosis may show.
+func TestDiagnoseWhatUsersHit(t *testing.T) {
+	es := sentVia(t, "GET", "https://search.example.com/_search") // a custom domain name: the scope is the options'
+	aoss := sentVia(t, "POST", "https://abc123.us-east-1.aoss.amazonaws.com/idx/_search", func(o *transport.Options) { o.Region = "" })
+	aossUnsigned := aoss.Clone(aoss.Context())
+	aossUnsigned.Header.Set("Authorization", strings.Replace(aoss.Header.Get("Authorization"), "x-amz-content-sha256;", "", 1))
+	head := sentVia(t, "HEAD", "https://search-d.us-east-1.es.amazonaws.com/idx", func(o *transport.Options) { o.Region = "" })
+	tunnel := sentVia(t, "GET", "https://localhost:9200/")
+
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		hdr    http.Header
+		req    *http.Request
+		cause  transport.Cause
+		says   []string
+		never  []string
+	}{
+		{"Serverless generic 403", 403, fixtureAOSS, http.Header{"X-Aoss-Response-Hint": {"X01:gw-helper-deny"}}, aoss, transport.CauseServerless,
+			[]string{"OpenSearch Serverless refused", "X01:gw-helper-deny", "data access policy", "aoss:APIAccessAll", "aoss:DashboardsAccessAll"}, []string{"rolesmapping"}},
+		{"Serverless security_exception", 403, fixtureAOSSSecurity, nil, aoss, transport.CauseServerless,
+			[]string{"no role mapping", "data access policy", "aoss:ReadDocument"}, []string{"rolesmapping", "/backend_roles/-"}},
+		{"Serverless payload hash not signed", 403, fixtureAOSS, nil, aossUnsigned, transport.CauseServerless,
+			[]string{"x-amz-content-sha256 was not signed"}, nil},
+		{"basic auth reached AWS", 403, fixtureBasicEchoed, nil, es, transport.CauseNotSigV4,
+			[]string{"not a SigV4 signature", "Remove the username and password", "Authorization=<redacted>"}, []string{"YWRtaW46U0VOVElORUwtUEFTU1dPUkQ", "SENTINEL-PASSWORD"}},
+		{"bearer token reached AWS", 403, fixtureBearerEchoed, nil, es, transport.CauseNotSigV4,
+			[]string{"bearer or Cognito token"}, []string{"eyJraWQiOiJTRU5USU5FTC1CRUFSRVIifQ"}},
+		{"basic auth, missing equal sign", 403, fixtureMissingEqual, nil, es, transport.CauseNotSigV4,
+			[]string{"not a valid key=value pair"}, []string{"YWRtaW46U0VOVElORUwtUEFTU1dPUkQ"}},
+		{"wrong region", 403, fixtureScopeRegion, nil, es, transport.CauseCredentialScope,
+			[]string{"signed for region us-east-1 and service es", "set the Region option (sigv4 --region)"}, nil},
+		{"wrong service", 403, fixtureScopeService, nil, aoss, transport.CauseCredentialScope,
+			[]string{"signed for region us-east-1 and service aoss", "the host name abc123.us-east-1.aoss.amazonaws.com names region us-east-1 and service aoss"}, nil},
+		{"storage block", 403, fixtureBlockDisk, nil, es, transport.CauseClusterBlock,
+			[]string{"FORBIDDEN/12/index read-only / allow delete (api)", "no credential, policy or role mapping change fixes it", "FreeStorageSpace", `"index.blocks.read_only_allow_delete": null`}, nil},
+		{"write block", 403, fixtureBlockWrite, nil, es, transport.CauseClusterBlock,
+			[]string{"FORBIDDEN/8/index write (api)", "JVMMemoryPressure"}, nil},
+		{"anonymous, IP policy", 403, fixtureAnonymousIP, nil, es, transport.CauseAccessPolicy,
+			[]string{"aws:SourceIp", "reached the domain unsigned"}, nil},
+		{"IAM user unmapped", 403, fixtureFGACIAMUser, nil, es, transport.CauseFineGrainedAccess,
+			[]string{`"path": "/users/-", "value": "arn:aws:iam::123456789012:user/alice"`, "as a user of a role"}, []string{"/backend_roles/-"}},
+		{"internal user unmapped", 403, fixtureFGACInternal, nil, es, transport.CauseFineGrainedAccess,
+			[]string{`"path": "/users/-", "value": "reporter"`}, []string{"/backend_roles/-"}},
+		{"IAM role unmapped", 403, fixtureFGAC, nil, es, transport.CauseFineGrainedAccess,
+			[]string{`"path": "/backend_roles/-", "value": "arn:aws:iam::123456789012:role/SearchRole"`}, nil},
+		{"security REST API", 403, fixtureRESTAPI, nil, es, transport.CauseFineGrainedAccess,
+			[]string{"security REST API", "master user", "security_manager"}, nil},
+		{"401 from fine-grained access control", 401, "Unauthorized", http.Header{"Www-Authenticate": {`Basic realm="Authorization Required"`}}, es, transport.CauseUnauthorized,
+			[]string{"401 (not authenticated)", "backend_roles", "authinfo"}, nil},
+		{"HEAD without a body", 403, "", nil, head, transport.CauseOther,
+			[]string{"no body with its answer to a HEAD request", "as a GET"}, nil},
+		{"HEAD, error type only", 403, "", http.Header{"X-Amzn-Errortype": {"AccessDeniedException"}}, head, transport.CauseAccessPolicy,
+			[]string{"AccessDeniedException"}, nil},
+		{"tunnel: Host is not the domain", 403, fixtureMismatchTunnl, nil, tunnel, transport.CauseSignatureMismatch,
+			[]string{"the host differs", "AWS saw search-d.us-east-1.es.amazonaws.com", "SigningHost", "--signing-host search-d.us-east-1.es.amazonaws.com"}, nil},
+		{"other, with a message", 403, fixtureOtherMessage, nil, es, transport.CauseOther,
+			[]string{"Request forbidden by administrative rules", "no known cause matches", "access policy"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := &http.Response{StatusCode: c.status, Header: c.hdr, Body: io.NopCloser(strings.NewReader(c.body)), Request: c.req}
+			if res.Header == nil {
+				res.Header = http.Header{}
+			}
+			err := transport.Diagnose(res)
+			var d *transport.Diagnosis
+			if !errors.As(err, &d) || d.Cause != c.cause {
+				t.Fatalf("Diagnose = %v, want cause %v", err, c.cause)
+			}
+			for _, s := range c.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("diagnosis does not say %q:\n%s", s, err)
+				}
+			}
+			all := err.Error() + d.Message + d.Fix + d.RoleMappingRequest
+			for _, s := range append(c.never, "SENTINEL-TOKEN") {
+				if strings.Contains(all, s) {
+					t.Errorf("diagnosis shows %q:\n%s", s, err)
+				}
+			}
+			t.Logf("\n%s", err)
+		})
+	}
+}
+
+// TestScopeRefusalNamesSources: through the transport, a scope refusal's
+// fix says where the region and service it signed for came from.
+func TestScopeRefusalNamesSources(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	var got *transport.Diagnosis
+	tr, err := transport.New(func(o *transport.Options) {
+		o.Credentials = credentials.Static("AKIDEXAMPLE", "secret", "")
+		o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 403, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(fixtureScopeRegion)), Request: r}, nil
+		})
+		o.OnForbidden = func(d *transport.Diagnosis) { got = d }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "https://search.example.com/", nil)
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got == nil || !strings.Contains(got.Fix, "The region us-east-1 came from AWS_REGION, the service es from the default.") {
+		t.Fatalf("diagnosis: %v", got)
+	}
+}
