@@ -121,3 +121,43 @@ func TestRefused403BodyHasNoToken(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestDiagnosisForResponseHeader: the transport finds the diagnosis of a
+// refused response it handed back from that response's header map, and
+// nothing for another.
+func TestDiagnosisForResponseHeader(t *testing.T) {
+	tr, err := transport.New(func(o *transport.Options) {
+		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+		o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			status := 403
+			if r.URL.Path == "/ok" {
+				status = 200
+			}
+			return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(fixtureAnonymous)), Request: r}, nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
+	res, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if d := tr.DiagnosisFor(res.Header); d == nil || d.Cause != transport.CauseAccessPolicy {
+		t.Fatalf("DiagnosisFor(refused) = %v", d)
+	}
+	ok, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/ok", nil)
+	res2, err := tr.RoundTrip(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2.Body.Close()
+	if d := tr.DiagnosisFor(res2.Header); d != nil {
+		t.Errorf("DiagnosisFor(200) = %v, want nil", d)
+	}
+	if d := tr.DiagnosisFor(http.Header{}); d != nil {
+		t.Errorf("DiagnosisFor(another header) = %v, want nil", d)
+	}
+}

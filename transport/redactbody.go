@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"reflect"
+	"sync"
 )
 
 // redactingBody hands back a refused response's body with every session
@@ -23,9 +25,12 @@ type redactingBody struct {
 
 var redacted = []byte("<redacted>")
 
-// redactBody wraps body so that tokens (and their JSON-escaped forms) are
-// redacted; it returns body as it is when there is no token.
-func redactBody(body io.ReadCloser, tokens ...string) io.ReadCloser {
+// refusedBody is the body of a refused response as the transport hands it
+// back: the session tokens redacted.
+func refusedBody(body io.ReadCloser, tokens ...string) io.ReadCloser {
+	if body == nil || body == http.NoBody {
+		return body
+	}
 	r := &redactingBody{body: body}
 	for _, t := range tokens {
 		if t == "" {
@@ -36,7 +41,7 @@ func redactBody(body io.ReadCloser, tokens ...string) io.ReadCloser {
 			r.hold = max(r.hold, len(p)-1)
 		}
 	}
-	if len(r.patterns) == 0 || body == nil || body == http.NoBody {
+	if len(r.patterns) == 0 {
 		return body
 	}
 	return r
@@ -74,3 +79,47 @@ func (r *redactingBody) Read(p []byte) (int, error) {
 }
 
 func (r *redactingBody) Close() error { return r.body.Close() }
+
+// refusalRing remembers the diagnoses of the last refused responses, by
+// the identity of their header maps, which it keeps (so that no other map
+// can take the address of one it holds).
+type refusalRing struct {
+	mu   sync.Mutex
+	next int
+	ring [256]struct {
+		header http.Header
+		d      *Diagnosis
+	}
+}
+
+func headerID(h http.Header) uintptr {
+	if h == nil {
+		return 0
+	}
+	return reflect.ValueOf(h).Pointer()
+}
+
+func (r *refusalRing) add(h http.Header, d *Diagnosis) {
+	if h == nil {
+		return
+	}
+	r.mu.Lock()
+	r.ring[r.next].header, r.ring[r.next].d = h, d
+	r.next = (r.next + 1) % len(r.ring)
+	r.mu.Unlock()
+}
+
+func (r *refusalRing) find(h http.Header) *Diagnosis {
+	id := headerID(h)
+	if id == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.ring {
+		if r.ring[i].header != nil && headerID(r.ring[i].header) == id {
+			return r.ring[i].d
+		}
+	}
+	return nil
+}

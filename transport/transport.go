@@ -131,6 +131,10 @@ type Transport struct {
 	// refresh (DESIGN.md rule 6).
 	skew atomic.Int64
 
+	// refusals remembers the diagnoses of the last refused responses, by
+	// their header map, for DiagnosisFor.
+	refusals refusalRing
+
 	// invalidated is the last invalidation of credentials after an
 	// invalid-token 403, so that late 403s for the same credentials do not
 	// throw away their replacements, nor start a refresh storm.
@@ -370,12 +374,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || (res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized) {
 		return res, err
 	}
-	res, retried, err := t.heal(req, r, res, used)
+	res, d, retried, err := t.heal(req, r, res, used)
 	if res != nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
-		res.Body = redactBody(res.Body, used.SessionToken, retried.SessionToken)
+		res.Body = refusedBody(res.Body, used.SessionToken, retried.SessionToken)
+		if d != nil {
+			t.refusals.add(res.Header, d)
+		}
 	}
 	return res, err
 }
+
+// DiagnosisFor returns the diagnosis of a response this transport handed
+// back refused (403, or the 401 of fine-grained access control), given
+// that response's Header map, or nil when it is not one of the last 256
+// refusals. The Header map is what every client passes through unchanged,
+// while many read and replace the body: opensearch-go v2's
+// opensearchapi.Response.Header, v4's Inspect().Response.Header, an
+// http.Response's Header. It reads nothing.
+func (t *Transport) DiagnosisFor(h http.Header) *Diagnosis { return t.refusals.find(h) }
 
 // now is the corrected clock: Clock plus the offset learned from AWS.
 func (t *Transport) now() time.Time { return t.clock().Add(time.Duration(t.skew.Load())) }
@@ -413,10 +429,10 @@ func fingerprint(c aws.Credentials) [sha256.Size]byte {
 // passing the retry's 403 to the hook too. used are the credentials the
 // refused request was signed with; heal returns those of the retry, if
 // any. The caller's own retries are signed anew by RoundTrip as usual.
-func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.Credentials) (_ *http.Response, retried aws.Credentials, _ error) {
+func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.Credentials) (_ *http.Response, _ *Diagnosis, retried aws.Credentials, _ error) {
 	d := t.diagnose(res, sent)
 	if d == nil {
-		return res, retried, nil
+		return res, nil, retried, nil
 	}
 	if t.onDeny != nil {
 		t.onDeny(d)
@@ -425,23 +441,23 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.
 	switch d.Cause {
 	case CauseClockSkew:
 		if !t.learnSkew(res, d) {
-			return res, retried, nil
+			return res, d, retried, nil
 		}
 	case CauseInvalidToken:
 		if !t.invalidate(sent.Context(), used) {
-			return res, retried, nil
+			return res, d, retried, nil
 		}
 	default:
-		return res, retried, nil
+		return res, d, retried, nil
 	}
 	if !replayable {
-		return res, retried, nil
+		return res, d, retried, nil
 	}
 	retry, _ := signingCopy(orig)
 	if sent.GetBody != nil {
 		body, err := sent.GetBody()
 		if err != nil {
-			return res, retried, nil // keep the 403; the caller sees why it failed
+			return res, d, retried, nil // keep the 403; the caller sees why it failed
 		}
 		retry.Body, retry.GetBody, retry.ContentLength = body, sent.GetBody, sent.ContentLength
 	}
@@ -450,16 +466,17 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.
 		if retry.Body != nil {
 			retry.Body.Close()
 		}
-		return res, aws.Credentials{}, nil
+		return res, d, aws.Credentials{}, nil
 	}
 	res.Body.Close() // the retry replaces it
 	res, err = t.base.RoundTrip(retry)
-	if err == nil && res.StatusCode == http.StatusForbidden && t.onDeny != nil {
-		if d := t.diagnose(res, retry); d != nil {
+	d = nil
+	if err == nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
+		if d = t.diagnose(res, retry); d != nil && t.onDeny != nil {
 			t.onDeny(d)
 		}
 	}
-	return res, retried, err
+	return res, d, retried, err
 }
 
 // diagnose is Diagnose, with what only the transport knows: for a scope
