@@ -88,7 +88,9 @@ func ExampleOptions_onForbidden() {
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Endpoint, o.Region = url, "us-east-1"
 		o.Credentials = credentials.Static("AKIDEXAMPLE", "a-wrong-secret", "")
-		o.OnForbidden = func(d *transport.Diagnosis) { fmt.Println("refused:", d.Cause, "signed for", d.SignedRegion+"/"+d.SignedService) }
+		o.OnForbidden = func(d *transport.Diagnosis) {
+			fmt.Println("refused:", d.Cause, "signed for", d.SignedRegion+"/"+d.SignedService)
+		}
 	})
 	if err != nil {
 		panic(err)

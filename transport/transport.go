@@ -121,9 +121,9 @@ type Transport struct {
 	settled *scopeInfo
 	// lastScope memoises the scope of the last host signed for.
 	lastScope atomic.Pointer[hostScope]
-	host    string // SigningHost
-	allowed []string
-	onDeny  func(*Diagnosis)
+	host      string // SigningHost
+	allowed   []string
+	onDeny    func(*Diagnosis)
 
 	// skew is the learned offset of AWS's clock from ours, in nanoseconds:
 	// now() adds it to Clock, and that one corrected clock decides the

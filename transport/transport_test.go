@@ -218,8 +218,8 @@ func TestRegionAndServiceFromHost(t *testing.T) {
 		{"https://vpc-logs-abc.eu-west-1.es.amazonaws.com/", "", "", "eu-west-1/es/aws4_request"},
 		{"https://abc123.us-west-2.aoss.amazonaws.com/idx/_search", "", "", "us-west-2/aoss/aws4_request"},
 		{"https://abc123.cn-north-1.aoss.amazonaws.com.cn/", "", "", "cn-north-1/aoss/aws4_request"},
-		{"https://api.example.com/", "sa-east-1", "execute-api", "sa-east-1/execute-api/aws4_request"}, // the options, for a host that says nothing
-		{"https://abc123.us-west-2.aoss.amazonaws.com/", "us-west-2", "aoss", "us-west-2/aoss/aws4_request"},    // options that agree with the host
+		{"https://api.example.com/", "sa-east-1", "execute-api", "sa-east-1/execute-api/aws4_request"},       // the options, for a host that says nothing
+		{"https://abc123.us-west-2.aoss.amazonaws.com/", "us-west-2", "aoss", "us-west-2/aoss/aws4_request"}, // options that agree with the host
 	}
 	for _, c := range cases {
 		base := &captureBase{}
