@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -37,6 +38,15 @@ func TestMain(m *testing.M) {
 // exported keys would have, pointed at nothing else.
 func tool(t *testing.T, secret, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return toolEnv(t, secret, stdin, nil, args...)
+}
+
+// signatureRe matches a signature, which no output may show.
+var signatureRe = regexp.MustCompile(`Signature=[0-9a-f]{64}`)
+
+// toolEnv is tool with more environment variables.
+func toolEnv(t *testing.T, secret, stdin string, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
@@ -44,6 +54,7 @@ func tool(t *testing.T, secret, stdin string, args ...string) (code int, stdout,
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -54,10 +65,13 @@ func tool(t *testing.T, secret, stdin string, args ...string) (code int, stdout,
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{demo.SecretAccessKey, toolToken, strings.ReplaceAll(toolToken, "/", `\/`), "Signature="} {
+	for _, s := range []string{demo.SecretAccessKey, toolToken, strings.ReplaceAll(toolToken, "/", `\/`)} {
 		if strings.Contains(out.String()+errb.String(), s) {
 			t.Errorf("output shows a secret (%s)", s)
 		}
+	}
+	if signatureRe.MatchString(out.String() + errb.String()) {
+		t.Errorf("output shows a signature")
 	}
 	return code, out.String(), errb.String()
 }
@@ -158,18 +172,29 @@ func TestWhoami(t *testing.T) {
 	want := "user:          " + demo.RoleARN + "\n" +
 		"backend roles: " + demo.RoleARN + "\n" +
 		"roles:         (none)\n\n" +
-		"This IAM role is mapped to no OpenSearch role. As the master user, map it to all_access with:\n\n" +
-		"PUT _plugins/_security/api/rolesmapping/all_access\n" +
-		`{"backend_roles":["` + demo.RoleARN + `"],"hosts":[],"users":["admin"]}` + "\n"
+		"This IAM principal is mapped to no OpenSearch role. Choose a role that allows what it needs, and map it as the master user:\n\n" +
+		"sigv4 whoami --map ROLE " + e.URL + "\n"
 	if out != want {
 		t.Errorf("whoami:\n%s\nwant:\n%s", out, want)
+	}
+	// With --map ROLE: a runnable command that adds to the mapping.
+	code, out, errs = tool(t, demo.SecretAccessKey, "", "whoami", "--map", "readall", "--region", demo.Region, e.URL)
+	wantCmd := `sigv4 -X PATCH --json '[{"op":"add","path":"/backend_roles/-","value":"` + demo.RoleARN + `"}]' ` + e.URL + "/_plugins/_security/api/rolesmapping/readall\n"
+	if code != 0 || !strings.HasSuffix(out, wantCmd) || strings.Contains(out, "all_access") {
+		t.Errorf("whoami --map: exit %d\n%s\nwant it to end with:\n%s", code, out+errs, wantCmd)
 	}
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"ftp://x"}, {"-H", "no colon", "http://127.0.0.1:1/"}, {"a", "b"}, {"-nosuchflag"}} {
-		if code, _, _ := tool(t, demo.SecretAccessKey, "", args...); code != exitUsage {
-			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+	for _, args := range [][]string{{}, {"-H", "no colon", "http://127.0.0.1:1/"}, {"a", "b"}, {"-nosuchflag"}, {"--nosuch"}, {"-X"}, {"-m", "soon", "http://127.0.0.1:1/"}} {
+		code, _, errs := tool(t, demo.SecretAccessKey, "", args...)
+		if code != exitUsage || !strings.HasPrefix(errs, "sigv4: ") || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want %d and one sigv4: line", args, code, errs, exitUsage)
+		}
+	}
+	for _, args := range [][]string{{"ftp://x"}, {"search-x.eu-west-1.es.amazonaws.com/_cat/indices"}} {
+		if code, _, _ := tool(t, demo.SecretAccessKey, "", args...); code != exitURL {
+			t.Errorf("%q: exit %d, want %d", args, code, exitURL)
 		}
 	}
 }
