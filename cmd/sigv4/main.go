@@ -409,12 +409,40 @@ func (c *cli) failed(err error) int {
 	switch {
 	case errors.As(err, &he) && he.Redirect:
 		c.errorf("not following the redirect to %s, which leaves the scheme or host of the request: nothing was signed or sent there. If it is yours, name it: -L --allowed-host %s", he.Host, hostOnly(he.Host))
+	case code == exitResolve:
+		var dnsErr *net.DNSError
+		errors.As(err, &dnsErr)
+		c.errorf("could not resolve host %s: check the URL's host name, and your DNS (a VPC domain resolves only inside its VPC: reach it through a tunnel with --signing-host)", dnsErr.Name)
+	case code == exitConnect:
+		c.errorf("failed to connect to %s: %s (is the endpoint up, and is this the right port?)", hostOnlyPort(err), rootCause(err))
+	case code == exitTimeout:
+		c.errorf("timed out (%s); give more time with -m/--max-time or --connect-timeout", oneLine(cliMessage(err)))
 	case isNoCredentials(err):
 		c.errorf("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE or --profile with a profile in ~/.aws; on EC2, ECS or EKS the instance or container role was tried and gave none (%s)", oneLine(cliMessage(err)))
 	default:
 		c.errorf("%s", oneLine(cliMessage(err)))
 	}
 	return code
+}
+
+// hostOnlyPort returns the address a dial error was for.
+func hostOnlyPort(err error) string {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Addr != nil {
+		return opErr.Addr.String()
+	}
+	return "the endpoint"
+}
+
+// rootCause returns the innermost error's message.
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
 }
 
 func hostOnly(h string) string {
