@@ -55,9 +55,11 @@
 // already set (including [UnsignedPayload]); [EmptyPayloadHash] for a nil
 // body or http.NoBody; a fresh copy from Request.GetBody streamed through
 // SHA-256 (no copy of the body is made); a body that implements io.Seeker,
-// hashed and sought back to where it was; otherwise the body is read once
-// and replaced with an in-memory one, with GetBody and ContentLength set so
-// that retries send the same bytes. The bytes hashed are the bytes sent: no
+// hashed and sought back to where it was; otherwise the body is read once,
+// in 32 KiB chunks hashed as they arrive, into a spool (in memory up to 16
+// MiB, an unlinked temporary file beyond, so memory stays bounded whatever
+// the size), and replaced with a reader of the spool, with GetBody and
+// ContentLength set so that retries send the same bytes. The bytes hashed are the bytes sent: no
 // charset conversion, no re-encoding. Hashing stops when the request's
 // context is done.
 //

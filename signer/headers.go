@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // isNeverSigned reports whether the lower-case header name is one that is
@@ -40,17 +41,25 @@ type signedHeader struct {
 // authorization, removes): the request's own values of these are never
 // signed, whatever their case.
 func ownName(k string) bool {
-	return strings.EqualFold(k, "X-Amz-Date") || strings.EqualFold(k, "X-Amz-Security-Token") ||
-		strings.EqualFold(k, "X-Amz-Content-Sha256") || strings.EqualFold(k, "Authorization") ||
-		strings.EqualFold(k, "Host")
+	switch len(k) {
+	case len("Host"):
+		return strings.EqualFold(k, "Host")
+	case len("X-Amz-Date"):
+		return strings.EqualFold(k, "X-Amz-Date")
+	case len("Authorization"):
+		return strings.EqualFold(k, "Authorization")
+	case len("X-Amz-Security-Token"): // and X-Amz-Content-Sha256
+		return strings.EqualFold(k, "X-Amz-Security-Token") || strings.EqualFold(k, "X-Amz-Content-Sha256")
+	}
+	return false
 }
 
 // signedName returns the lower-case name of header key k when it is signed
 // (content-type, every x-amz-* header the signer does not set itself, the
 // names in extra, or with all every header), and "" when it is not. Only the
-// names of signed headers are lower-cased, and the common ones without
-// allocating.
-func signedName(k string, extra []string, all bool) string {
+// names of signed headers are lower-cased, into arena (see lowerInto), so
+// that none is allocated.
+func signedName(k string, extra []string, all bool, arena *[]byte) string {
 	switch k { // the canonical keys of the commonest headers
 	case "Content-Type":
 		return "content-type"
@@ -63,7 +72,7 @@ func signedName(k string, extra []string, all bool) string {
 		return ""
 	}
 	if len(k) > 6 && strings.EqualFold(k[:6], "x-amz-") {
-		return strings.ToLower(k)
+		return lowerInto(arena, k)
 	}
 	if strings.EqualFold(k, "content-type") {
 		return "content-type"
@@ -74,9 +83,27 @@ func signedName(k string, extra []string, all bool) string {
 		}
 	}
 	if all {
-		return strings.ToLower(k)
+		return lowerInto(arena, k)
 	}
 	return ""
+}
+
+// lowerInto appends k in lower case to *arena and returns those bytes as a
+// string, without allocating while the arena has room. When append moves
+// the arena, the strings made before keep the old array, which is never
+// written again; the arena is reused only by the next signing, after every
+// string made from it is dropped.
+func lowerInto(arena *[]byte, k string) string {
+	start := len(*arena)
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		*arena = append(*arena, c)
+	}
+	b := (*arena)[start:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // mergeHeaderCase moves the values of header keys that are not in
@@ -106,19 +133,18 @@ func mergeHeaderCase(h http.Header) {
 // sorts dst, which may already hold the signer's own, by name. It reports
 // false, collecting nothing, when a header key is not in canonical form:
 // the caller then merges the keys (mergeHeaderCase) and collects again.
-func collectHeaders(dst []signedHeader, h http.Header, extra []string, all bool) ([]signedHeader, bool) {
+func collectHeaders(dst []signedHeader, h http.Header, extra []string, all bool, arena *[]byte) ([]signedHeader, bool) {
 	n := len(dst)
 	for k, v := range h {
 		if http.CanonicalHeaderKey(k) != k {
 			return dst[:n], false
 		}
-		if l := signedName(k, extra, all); l != "" {
+		if l := signedName(k, extra, all, arena); l != "" {
 			dst = append(dst, signedHeader{name: l, values: v})
 		}
 	}
-	less := func(a, b signedHeader) int { return strings.Compare(a.name, b.name) }
 	if len(dst) > sortThreshold {
-		slices.SortFunc(dst, less)
+		sortHeaders(dst)
 	} else {
 		// Insertion sort: a request signs a handful of headers, and it
 		// allocates nothing.
@@ -129,6 +155,26 @@ func collectHeaders(dst []signedHeader, h http.Header, extra []string, all bool)
 		}
 	}
 	return dst, true
+}
+
+// sortHeaders sorts many headers by name: it sorts their names alone (16
+// bytes to swap, not a whole signedHeader), then puts the headers in that
+// order.
+func sortHeaders(hs []signedHeader) {
+	type entry struct {
+		name string
+		i    int
+	}
+	order := make([]entry, len(hs))
+	for i, h := range hs {
+		order[i] = entry{h.name, i}
+	}
+	slices.SortFunc(order, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	sorted := make([]signedHeader, len(hs))
+	for j, e := range order {
+		sorted[j] = hs[e.i]
+	}
+	copy(hs, sorted)
 }
 
 // appendHeaderValue appends v trimmed, with each run of spaces and tabs

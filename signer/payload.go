@@ -1,7 +1,6 @@
 package signer
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/opensearch-sigv4/sigv4/internal/spool"
 )
 
 // Payload hash values with a special meaning.
@@ -44,8 +45,10 @@ func validPayloadHash(v string) bool {
 //   - nil body or http.NoBody: it returns the empty-body constant;
 //   - GetBody: a fresh copy is streamed through SHA-256;
 //   - an io.Seeker body: hashed, then sought back to where it was;
-//   - otherwise the body is read once, closed, and Body, GetBody and
-//     ContentLength are set so that it (and any retry) sends the same bytes.
+//   - otherwise the body is read once into a spool (in memory up to 16 MiB,
+//     a temporary file beyond) in 32 KiB chunks, hashed as it is read, and
+//     closed; Body, GetBody and ContentLength are set so that it (and any
+//     retry) sends the same bytes from the spool.
 //
 // Hashing stops with the request's context. On error the request's body is
 // left as it was, not closed: its owner closes it.
@@ -84,18 +87,17 @@ func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Si
 		}
 		// Not actually seekable (a pipe, say): read it like any other body.
 	}
-	var b bytes.Buffer
-	if err := hashFrom(ctx, io.MultiWriter(h, &b), req.Body); err != nil {
+	sp, err := spool.Read(ctx, req.Body, h, spool.DefaultMemory)
+	if err != nil {
 		return "", buf, newError(ErrBody, "reading the request body failed; nothing was sent", err)
 	}
 	req.Body.Close()
-	body := b.Bytes()
-	req.ContentLength = int64(len(body))
-	if len(body) == 0 {
+	req.ContentLength = sp.Len()
+	if sp.Len() == 0 {
 		req.Body, req.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
 	} else {
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		req.Body = sp.Reader()
+		req.GetBody = func() (io.ReadCloser, error) { return sp.Reader(), nil }
 	}
 	return "", sumHex(h, buf, out), nil
 }

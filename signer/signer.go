@@ -225,6 +225,7 @@ type signing struct {
 	queryChg    bool
 
 	headers []signedHeader // collectHeaders: sorted by name
+	names   []byte         // collectHeaders: the lower-case names of the request's signed headers
 
 	payloadHash string // hashPayload: the caller's or a constant; "" when computed into sum
 	sum         [2 * sha256.Size]byte
@@ -248,6 +249,7 @@ var signingPool = sync.Pool{New: func() any {
 		query:   make([]byte, 0, 256),
 		pairs:   make([]queryPair, 0, 16),
 		headers: make([]signedHeader, 0, 8),
+		names:   make([]byte, 0, 256),
 		date:    make([]byte, 0, 16),
 		creq:    make([]byte, 0, 1024),
 		sts:     make([]byte, 0, 256),
@@ -322,7 +324,8 @@ func (sg *signing) collectHeaders() error {
 	if sg.creds.SessionToken != "" {
 		own = append(own, signedHeader{name: "x-amz-security-token", own: ownToken})
 	}
-	headers, ok := collectHeaders(own, req.Header, sg.s.extra, sg.s.signAllHeaders)
+	sg.names = sg.names[:0]
+	headers, ok := collectHeaders(own, req.Header, sg.s.extra, sg.s.signAllHeaders, &sg.names)
 	if !ok {
 		mergeHeaderCase(req.Header)
 		return sg.collectHeaders()
