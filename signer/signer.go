@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -457,18 +458,25 @@ func (sg *signing) apply() {
 	if sg.payloadHash == "" {
 		n += len(sg.sum)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	// A strings.Builder never rewrites bytes it has written, so substrings
-	// of an earlier String() stay valid as it grows.
-	mark := func(start int) string { return b.String()[start:] }
+	// The request keeps four header values and these bytes. Usually one
+	// allocation holds both (kept): the values point into its bytes, which
+	// are written once here and never again. A larger request takes two.
+	var vals []string
+	var buf []byte
+	if n <= keptBytes {
+		k := new(kept)
+		vals, buf = k.vals[:], k.buf[:0:n]
+	} else {
+		vals, buf = make([]string, 4), make([]byte, 0, n)
+	}
+	mark := func(start int) string { b := buf[start:]; return unsafe.String(unsafe.SliceData(b), len(b)) }
 	if sg.pathChanged {
-		b.Write(sg.path)
+		buf = append(buf, sg.path...)
 		setWirePath(req.URL, mark(0))
 	}
 	if sg.queryChg {
-		start := b.Len()
-		b.Write(sg.query)
+		start := len(buf)
+		buf = append(buf, sg.query...)
 		req.URL.RawQuery = mark(start)
 	}
 	req.URL.ForceQuery = false
@@ -476,29 +484,29 @@ func (sg *signing) apply() {
 		req.Host = sg.host
 	}
 
-	vals := make([]string, 4) // X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization
-	start := b.Len()
-	b.Write(sg.date)
+	// vals: X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization.
+	start := len(buf)
+	buf = append(buf, sg.date...)
 	vals[0] = mark(start)
 	ph := sg.payloadHash
 	if ph == "" {
-		start = b.Len()
-		b.Write(sg.sum[:])
+		start = len(buf)
+		buf = append(buf, sg.sum[:]...)
 		ph = mark(start)
 	}
 	vals[1], vals[2] = ph, sg.creds.SessionToken
-	start = b.Len()
-	b.WriteString(algorithm)
-	b.WriteString(" Credential=")
-	b.WriteString(sg.creds.AccessKeyID)
-	b.WriteByte('/')
-	b.Write(scope)
-	b.WriteString(", SignedHeaders=")
-	b.Write(signed)
-	b.WriteString(", Signature=")
+	start = len(buf)
+	buf = append(buf, algorithm...)
+	buf = append(buf, " Credential="...)
+	buf = append(buf, sg.creds.AccessKeyID...)
+	buf = append(buf, '/')
+	buf = append(buf, scope...)
+	buf = append(buf, ", SignedHeaders="...)
+	buf = append(buf, signed...)
+	buf = append(buf, ", Signature="...)
 	var sigHex [2 * sha256.Size]byte
 	hexSum(&sigHex, &sg.sig)
-	b.Write(sigHex[:])
+	buf = append(buf, sigHex[:]...)
 	vals[3] = mark(start)
 
 	h := req.Header
@@ -583,6 +591,17 @@ func validScopePart(s string) bool {
 		}
 	}
 	return true
+}
+
+// keptBytes is the room of a kept allocation: enough for the wire path and
+// query of a typical request, X-Amz-Date, a payload hash and Authorization.
+const keptBytes = 384
+
+// kept is the one allocation a typical signing makes: the header values
+// the request keeps and the bytes they point into.
+type kept struct {
+	vals [4]string
+	buf  [keptBytes]byte
 }
 
 // makeTrace describes the signing, without the secret, the token or the
