@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,20 +73,47 @@ func BenchmarkSignGET(b *testing.B) {
 		s, _ := signer.New()
 		r, q := newReq()
 		b.ReportAllocs()
-		b.ResetTimer()
+		stop := reportCPU(b)
 		for i := 0; i < b.N; i++ {
 			resetGET(r, q)
 			if err := s.Sign(r, creds, region, service, at); err != nil {
 				b.Fatal(err)
 			}
 		}
+		stop()
+	})
+	b.Run("smithy", func(b *testing.B) {
+		sign := smithySigner()
+		r, q := newReq()
+		b.ReportAllocs()
+		stop := reportCPU(b)
+		for i := 0; i < b.N; i++ {
+			resetGET(r, q)
+			if err := sign(r, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stop()
+	})
+	b.Run("opensearchgov4", func(b *testing.B) {
+		s := osgoV4Signer(b)
+		r, q := newReq()
+		b.ReportAllocs()
+		stop := reportCPU(b)
+		for i := 0; i < b.N; i++ {
+			resetGET(r, q)
+			if err := s.SignRequest(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stop()
 	})
 	b.Run("awssdk", func(b *testing.B) {
 		s := sdkv4.NewSigner()
 		r, q := newReq()
 		ctx := context.Background()
 		b.ReportAllocs()
-		b.ResetTimer()
+		stop := reportCPU(b)
 		for i := 0; i < b.N; i++ {
 			resetGET(r, q)
 			sum := sha256.Sum256(nil) // the empty-body hash a caller of SignHTTP computes
@@ -93,19 +121,52 @@ func BenchmarkSignGET(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		stop()
 	})
 	b.Run("opensearchgo", func(b *testing.B) {
 		s := osgoSigner(b)
 		r, q := newReq()
 		b.ReportAllocs()
-		b.ResetTimer()
+		stop := reportCPU(b)
 		for i := 0; i < b.N; i++ {
 			resetGET(r, q)
 			if err := s.SignRequest(r); err != nil {
 				b.Fatal(err)
 			}
 		}
+		stop()
 	})
+}
+
+// BenchmarkRoundTripGET: a GET through each signing RoundTripper over a
+// base that answers at once (no network): what signing adds to a call.
+func BenchmarkRoundTripGET(b *testing.B) {
+	tr, err := transport.New(func(o *transport.Options) {
+		o.Region, o.Service = region, service
+		o.Credentials = credentials.Static(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+		o.Base = stubBase{}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{{"sigv4", tr}, {"prometheus", promRoundTripper(b)}, {"unsigned", stubBase{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			r, _ := http.NewRequest("GET", getURL, nil)
+			b.ReportAllocs()
+			stop := reportCPU(b)
+			for i := 0; i < b.N; i++ {
+				res, err := c.rt.RoundTrip(r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res.Body.Close()
+			}
+			stop()
+		})
+	}
 }
 
 // BenchmarkSignGETFloor: only the SHA-256 work that SigV4 requires for
@@ -182,7 +243,7 @@ func BenchmarkSignBulk16MiB(b *testing.B) {
 		s, _ := signer.New()
 		b.SetBytes(bulkSize)
 		b.ReportAllocs()
-		b.ResetTimer()
+		stop := reportCPU(b)
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			r := bulkRequest(b)
@@ -191,12 +252,13 @@ func BenchmarkSignBulk16MiB(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		stop()
 	})
 	b.Run("opensearchgo", func(b *testing.B) {
 		s := osgoSigner(b)
 		b.SetBytes(bulkSize)
 		b.ReportAllocs()
-		b.ResetTimer()
+		stop := reportCPU(b)
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			r := bulkRequest(b)
@@ -205,6 +267,37 @@ func BenchmarkSignBulk16MiB(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		stop()
+	})
+	b.Run("opensearchgov4", func(b *testing.B) {
+		s := osgoV4Signer(b)
+		b.SetBytes(bulkSize)
+		b.ReportAllocs()
+		stop := reportCPU(b)
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			r := bulkRequest(b)
+			b.StartTimer()
+			if err := s.SignRequest(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stop()
+	})
+	b.Run("smithy", func(b *testing.B) {
+		sign := smithySigner()
+		b.SetBytes(bulkSize)
+		b.ReportAllocs()
+		stop := reportCPU(b)
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			r := bulkRequest(b)
+			b.StartTimer()
+			if err := sign(r, bulkBody); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stop()
 	})
 }
 
@@ -212,9 +305,11 @@ func BenchmarkSignBulk16MiB(b *testing.B) {
 func BenchmarkSHA256_16MiB(b *testing.B) {
 	b.SetBytes(bulkSize)
 	b.ReportAllocs()
+	stop := reportCPU(b)
 	for i := 0; i < b.N; i++ {
 		sha256.Sum256(bulkBody)
 	}
+	stop()
 }
 
 var kib = bytes.Repeat([]byte("x"), 1024)
@@ -283,13 +378,36 @@ type client struct {
 	c    *http.Client
 }
 
+// rotation turns the order of the round-trip cases at each run of a
+// benchmark (-count), so that no case always runs first.
+var rotation int
+
+// roundTripCases returns the clients, each warmed up (connections open,
+// at the parallel benchmarks' concurrency) before any is timed, in an
+// order that rotates from one run to the next.
 func roundTripCases(b *testing.B) (string, []client) {
 	url, unsigned, signed := roundTripClients(b)
-	return url, []client{
+	cs := []client{
 		{"signed", signed},
 		{"unsigned", unsigned},
 		{"headersonly", &http.Client{Transport: headersOnly{unsigned.Transport}}},
 	}
+	for _, c := range cs {
+		var wg sync.WaitGroup
+		for g := 0; g < 64; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 8; i++ {
+					post(b, c.c, url+"/idx/_doc")
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	rotation++
+	k := rotation % len(cs)
+	return url, append(cs[k:], cs[:k]...)
 }
 
 // BenchmarkRoundTrip: a 1 KiB POST over loopback, keep-alive: signed,
@@ -298,12 +416,12 @@ func BenchmarkRoundTrip(b *testing.B) {
 	url, clients := roundTripCases(b)
 	for _, c := range clients {
 		b.Run(c.name, func(b *testing.B) {
-			post(b, c.c, url+"/idx/_doc") // warm the connection
 			b.ReportAllocs()
-			b.ResetTimer()
+			stop := reportCPU(b)
 			for i := 0; i < b.N; i++ {
 				post(b, c.c, url+"/idx/_doc")
 			}
+			stop()
 		})
 	}
 }
@@ -314,11 +432,13 @@ func BenchmarkRoundTripParallel(b *testing.B) {
 	for _, c := range clients {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
+			stop := reportCPU(b)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					post(b, c.c, url+"/idx/_doc")
 				}
 			})
+			stop()
 		})
 	}
 }
