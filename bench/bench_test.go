@@ -143,7 +143,7 @@ func BenchmarkSignGET(b *testing.B) {
 func BenchmarkRoundTripGET(b *testing.B) {
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Region, o.Service = region, service
-		o.Credentials = credentials.Static(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+		o.Credentials = credentials.NewStatic(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
 		o.Base = stubBase{}
 	})
 	if err != nil {
@@ -330,7 +330,7 @@ func roundTripClients(b *testing.B) (srvURL string, unsigned, signed *http.Clien
 	}
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Region, o.Service = region, service
-		o.Credentials = credentials.NewCache(credentials.Static(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken))
+		o.Credentials = credentials.NewCache(credentials.NewStatic(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken))
 		o.Base = base()
 	})
 	if err != nil {

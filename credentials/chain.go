@@ -26,18 +26,6 @@ func NewChain(providers ...aws.CredentialsProvider) *Chain {
 	return &Chain{providers: append([]aws.CredentialsProvider(nil), providers...)}
 }
 
-// NewDefaultChain returns the chain environment > container endpoint > EC2
-// instance metadata, preceded by static keys when accessKeyID or
-// secretAccessKey is not empty. For the SDK's own default chain (shared
-// profiles, web identity, SSO, process credentials too) use [Default].
-func NewDefaultChain(accessKeyID, secretAccessKey, sessionToken string) *Chain {
-	var ps []aws.CredentialsProvider
-	if accessKeyID != "" || secretAccessKey != "" {
-		ps = append(ps, Static(accessKeyID, secretAccessKey, sessionToken))
-	}
-	return NewChain(append(ps, Env(), Container(), IMDS())...)
-}
-
 // Name returns "Chain".
 func (c *Chain) Name() string { return "Chain" }
 

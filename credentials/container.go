@@ -57,13 +57,13 @@ func newContainerRetryer() aws.Retryer {
 //
 //	{"AccessKeyId": "ASIA...", "SecretAccessKey": "...", "Token": "...", "Expiration": "2026-11-22T12:00:00Z"}
 //
-// Create one with [Container].
+// Create one with [NewContainer].
 type ContainerProvider struct {
 	client endpointcreds.HTTPClient
 }
 
 // Container returns a provider for the container credential endpoint.
-func Container() *ContainerProvider {
+func NewContainer() *ContainerProvider {
 	return &ContainerProvider{client: limitedClient{awshttp.NewBuildableClient().WithTimeout(containerTimeout)}}
 }
 

@@ -12,13 +12,13 @@ import (
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
-// DefaultProvider is aws-sdk-go-v2's default credential chain, as
+// DefaultChainProvider is aws-sdk-go-v2's default credential chain, as
 // config.LoadDefaultConfig builds it: environment, shared config and
 // credentials files (AWS_PROFILE), web identity (EKS IRSA), SSO, process
 // credentials, the container endpoint, and EC2 instance metadata (tried
 // once, with short timeouts, so that outside AWS it fails in well under a
-// second). Create one with [Default].
-type DefaultProvider struct {
+// second). Create one with [NewDefaultChain].
+type DefaultChainProvider struct {
 	optFns []func(*config.LoadOptions) error
 
 	mu   sync.Mutex
@@ -28,17 +28,17 @@ type DefaultProvider struct {
 // Default returns the SDK's default chain. The option functions are passed
 // to config.LoadDefaultConfig (for example config.WithSharedConfigProfile).
 // Nothing is loaded until credentials are first retrieved.
-func Default(optFns ...func(*config.LoadOptions) error) *DefaultProvider {
-	return &DefaultProvider{optFns: optFns}
+func NewDefaultChain(optFns ...func(*config.LoadOptions) error) *DefaultChainProvider {
+	return &DefaultChainProvider{optFns: optFns}
 }
 
 // Name returns [SourceDefault].
-func (p *DefaultProvider) Name() string { return SourceDefault }
+func (p *DefaultChainProvider) Name() string { return SourceDefault }
 
 // Retrieve loads the SDK configuration on first use and retrieves fresh
 // credentials from the chain it resolves, every time: wrap this provider in
 // a [Cache], which calls it only when credentials are due for refresh.
-func (p *DefaultProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+func (p *DefaultChainProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	prov, err := p.load(ctx)
 	if err != nil {
 		return aws.Credentials{}, err
@@ -62,7 +62,7 @@ func (p *DefaultProvider) Retrieve(ctx context.Context) (aws.Credentials, error)
 	return creds, nil
 }
 
-func (p *DefaultProvider) load(ctx context.Context) (aws.CredentialsProvider, error) {
+func (p *DefaultChainProvider) load(ctx context.Context) (aws.CredentialsProvider, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.prov != nil {
@@ -85,7 +85,7 @@ func (p *DefaultProvider) load(ctx context.Context) (aws.CredentialsProvider, er
 }
 
 // String describes the provider without the credentials its chain holds.
-func (p *DefaultProvider) String() string { return "credentials.DefaultProvider" }
+func (p *DefaultChainProvider) String() string { return "credentials.DefaultChainProvider" }
 
 // Format writes String for every verb, so that no verb prints the fields.
-func (p *DefaultProvider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }
+func (p *DefaultChainProvider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }

@@ -7,10 +7,10 @@
 //
 // # Providers
 //
-//   - [Static]: fixed keys, with or without a session token.
-//   - [Env]: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (what
+//   - [NewStatic]: fixed keys, with or without a session token.
+//   - [NewEnv]: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (what
 //     AWS Lambda sets).
-//   - [Container]: the ECS, Fargate or EKS Pod Identity endpoint, through
+//   - [NewContainer]: the ECS, Fargate or EKS Pod Identity endpoint, through
 //     aws-sdk-go-v2's endpointcreds. It reads
 //     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (a path on 169.254.170.2) or
 //     AWS_CONTAINER_CREDENTIALS_FULL_URI (loopback, 169.254.170.2,
@@ -19,11 +19,11 @@
 //     AWS_CONTAINER_AUTHORIZATION_TOKEN as the Authorization header. The
 //     endpoint answers
 //     {"AccessKeyId": "...", "SecretAccessKey": "...", "Token": "...", "Expiration": "2026-11-22T12:00:00Z"}.
-//   - [IMDS]: the EC2 instance role, through aws-sdk-go-v2's ec2rolecreds and
+//   - [NewIMDS]: the EC2 instance role, through aws-sdk-go-v2's ec2rolecreds and
 //     imds client (IMDSv2 first; IMDSv1 only when the token request is
 //     refused and AWS_EC2_METADATA_V1_DISABLED is not true). It honours
 //     AWS_EC2_METADATA_DISABLED and AWS_EC2_METADATA_SERVICE_ENDPOINT.
-//   - [Default]: aws-sdk-go-v2's default chain (config.LoadDefaultConfig),
+//   - [NewDefaultChain]: aws-sdk-go-v2's default chain (config.LoadDefaultConfig),
 //     which adds shared profiles, web identity (EKS IRSA), SSO and process
 //     credentials.
 //
@@ -36,7 +36,7 @@
 // ahead of expiry in the background, one retrieval at a time, while the
 // current credentials keep serving.
 //
-//	creds := credentials.NewCache(credentials.NewDefaultChain("", "", ""))
+//	creds := credentials.NewCache(credentials.NewChain(credentials.NewEnv(), credentials.NewContainer(), credentials.NewIMDS()))
 //
 // # Region
 //

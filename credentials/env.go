@@ -10,11 +10,11 @@ import (
 // EnvProvider reads credentials from the environment at each Retrieve:
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, when set, AWS_SESSION_TOKEN
 // (what AWS Lambda sets). The older AWS_ACCESS_KEY and AWS_SECRET_KEY are
-// read when the first two are absent. Create one with [Env].
+// read when the first two are absent. Create one with [NewEnv].
 type EnvProvider struct{}
 
 // Env returns a provider of the credentials in the environment.
-func Env() *EnvProvider { return &EnvProvider{} }
+func NewEnv() *EnvProvider { return &EnvProvider{} }
 
 func firstEnv(names ...string) (name, value string) {
 	for _, n := range names {

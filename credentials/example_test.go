@@ -11,37 +11,37 @@ import (
 	"github.com/opensearch-sigv4/sigv4/credentials"
 )
 
-func ExampleStatic() {
-	p := credentials.Static("AKIDEXAMPLE", "secret", "")
+func ExampleNewStatic() {
+	p := credentials.NewStatic("AKIDEXAMPLE", "secret", "")
 	creds, err := p.Retrieve(context.Background())
 	fmt.Println(creds.Source, creds.AccessKeyID, err)
 	fmt.Println(p) // never prints the secret
 	// Output:
-	// Static AKIDEXAMPLE <nil>
-	// credentials.Static(*******MPLE)
+	// StaticCredentials AKIDEXAMPLE <nil>
+	// credentials.StaticProvider(*******MPLE)
 }
 
-func ExampleEnv() {
+func ExampleNewEnv() {
 	os.Setenv("AWS_ACCESS_KEY_ID", "AKIDLAMBDA")
 	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
-	_, err := credentials.Env().Retrieve(context.Background())
+	_, err := credentials.NewEnv().Retrieve(context.Background())
 	fmt.Println(err)
 
 	os.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	os.Setenv("AWS_SESSION_TOKEN", "token")
-	creds, _ := credentials.Env().Retrieve(context.Background())
+	creds, _ := credentials.NewEnv().Retrieve(context.Background())
 	fmt.Println(creds.Source, creds.AccessKeyID, creds.SessionToken != "")
 	os.Unsetenv("AWS_ACCESS_KEY_ID")
 	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
 	os.Unsetenv("AWS_SESSION_TOKEN")
 	// Output:
-	// sigv4/credentials: Environment: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set both, or neither
-	// Environment AKIDLAMBDA true
+	// sigv4/credentials: EnvConfigCredentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not; set both, or neither
+	// EnvConfigCredentials AKIDLAMBDA true
 }
 
 // The container endpoint, as EKS Pod Identity serves it: a full URI and a
 // token file. Here a local server stands in for the agent.
-func ExampleContainer() {
+func ExampleNewContainer() {
 	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "pod-identity-token" {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -60,15 +60,15 @@ func ExampleContainer() {
 	defer os.Unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
 	defer os.Unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
 
-	creds, err := credentials.Container().Retrieve(context.Background())
+	creds, err := credentials.NewContainer().Retrieve(context.Background())
 	fmt.Println(creds.Source, creds.AccessKeyID, creds.CanExpire, err)
 	// Output:
-	// ContainerEndpoint ASIAPODIDENTITY true <nil>
+	// CredentialsEndpointProvider ASIAPODIDENTITY true <nil>
 }
 
 // The instance role, from a local stand-in for the metadata service reached
 // through the SDK's own endpoint setting.
-func ExampleIMDS() {
+func ExampleNewIMDS() {
 	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/latest/api/token":
@@ -87,33 +87,33 @@ func ExampleIMDS() {
 	os.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
 	defer os.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", old)
 
-	creds, err := credentials.IMDS().Retrieve(context.Background())
+	creds, err := credentials.NewIMDS().Retrieve(context.Background())
 	fmt.Println(creds.Source, creds.AccessKeyID, err)
 	// Output:
-	// EC2InstanceMetadata ASIAINSTANCE <nil>
+	// EC2RoleProvider ASIAINSTANCE <nil>
 }
 
 // Outside AWS with nothing configured, the chain's error names every
 // source it tried and why each gave nothing.
-func ExampleNewDefaultChain() {
+func ExampleNewChain() {
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	defer os.Unsetenv("AWS_EC2_METADATA_DISABLED")
-	chain := credentials.NewDefaultChain("", "", "")
+	chain := credentials.NewChain(credentials.NewEnv(), credentials.NewContainer(), credentials.NewIMDS())
 	fmt.Println(chain)
 	_, err := chain.Retrieve(context.Background())
 	fmt.Println(err)
 	// Output:
-	// credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)
+	// credentials.Chain(EnvConfigCredentials > CredentialsEndpointProvider > EC2RoleProvider)
 	// sigv4/credentials: no credentials found; tried, in order:
-	//   - Environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set
-	//   - ContainerEndpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set
-	//   - EC2InstanceMetadata: disabled by AWS_EC2_METADATA_DISABLED=true
+	//   - EnvConfigCredentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set
+	//   - CredentialsEndpointProvider: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set
+	//   - EC2RoleProvider: disabled by AWS_EC2_METADATA_DISABLED=true
 }
 
 // Wrap a provider in a Cache: it refreshes in the background ahead of
 // expiry and serves the current credentials meanwhile.
 func ExampleNewCache() {
-	cache := credentials.NewCache(credentials.Static("AKIDEXAMPLE", "secret", ""))
+	cache := credentials.NewCache(credentials.NewStatic("AKIDEXAMPLE", "secret", ""))
 	for i := 0; i < 3; i++ {
 		creds, _ := cache.Retrieve(context.Background())
 		fmt.Println(creds.AccessKeyID)
@@ -123,10 +123,11 @@ func ExampleNewCache() {
 	// AKIDEXAMPLE
 	// AKIDEXAMPLE
 	// AKIDEXAMPLE
-	// credentials.Cache(Static)
+	// credentials.Cache(StaticCredentials)
 }
 
-func ExampleDefault() {
+// The SDK's default chain finds a profile's keys, as AWS_PROFILE names it.
+func ExampleNewDefaultChain() {
 	f, _ := os.CreateTemp("", "credentials")
 	f.WriteString("[reporting]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = secret\n")
 	f.Close()
@@ -137,7 +138,7 @@ func ExampleDefault() {
 	defer os.Setenv("AWS_SHARED_CREDENTIALS_FILE", old)
 	defer os.Unsetenv("AWS_PROFILE")
 
-	creds, err := credentials.Default().Retrieve(context.Background())
+	creds, err := credentials.NewDefaultChain().Retrieve(context.Background())
 	fmt.Println(creds.AccessKeyID, err)
 	// Output:
 	// AKIDPROFILE <nil>

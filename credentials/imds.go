@@ -24,14 +24,14 @@ import (
 // It honours AWS_EC2_METADATA_DISABLED and AWS_EC2_METADATA_SERVICE_ENDPOINT.
 // Each request is tried once with the SDK's short timeouts (250 ms to
 // connect, 500 ms for the response), so that outside EC2 it fails fast;
-// retries belong to the [Cache]. Create one with [IMDS].
+// retries belong to the [Cache]. Create one with [NewIMDS].
 type IMDSProvider struct {
 	newClient func() *imds.Client
 }
 
 // IMDS returns a provider for the EC2 instance role. It does no I/O until
 // credentials are retrieved.
-func IMDS() *IMDSProvider {
+func NewIMDS() *IMDSProvider {
 	return &IMDSProvider{newClient: newIMDSClient}
 }
 

@@ -18,7 +18,7 @@ import (
 )
 
 func TestStatic(t *testing.T) {
-	c, err := Static("AKIDEXAMPLE", sentinelSecret, sentinelToken).Retrieve(context.Background())
+	c, err := NewStatic("AKIDEXAMPLE", sentinelSecret, sentinelToken).Retrieve(context.Background())
 	if err != nil || c.AccessKeyID != "AKIDEXAMPLE" || c.SecretAccessKey != sentinelSecret || c.SessionToken != sentinelToken || c.Source != SourceStatic || c.CanExpire {
 		t.Fatalf("Static = %+v, %v", c, err)
 	}
@@ -30,13 +30,13 @@ func TestStatic(t *testing.T) {
 		{"AKID", "", "secret access key is empty", false},
 		{"", sentinelSecret, "access key id is empty", false},
 	} {
-		_, err := Static(tc.id, tc.secret, "").Retrieve(context.Background())
+		_, err := NewStatic(tc.id, tc.secret, "").Retrieve(context.Background())
 		if err == nil || !strings.Contains(err.Error(), tc.says) || errors.Is(err, ErrNotConfigured) != tc.notConfigured {
-			t.Errorf("Static(%q, secret %v): err = %v", tc.id, tc.secret != "", err)
+			t.Errorf("NewStatic(%q, secret %v): err = %v", tc.id, tc.secret != "", err)
 		}
 		noSecrets(t, "error", fmt.Sprint(err))
 	}
-	p := Static("AKIDEXAMPLE", sentinelSecret, sentinelToken)
+	p := NewStatic("AKIDEXAMPLE", sentinelSecret, sentinelToken)
 	noSecrets(t, "%v of StaticProvider", fmt.Sprintf("%v %+v %#v %s", p, p, p, p))
 }
 
@@ -44,27 +44,27 @@ func TestEnv(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinelSecret)
 	t.Setenv("AWS_SESSION_TOKEN", sentinelToken)
-	c, err := Env().Retrieve(context.Background())
+	c, err := NewEnv().Retrieve(context.Background())
 	if err != nil || c.AccessKeyID != "AKIDENV" || c.SessionToken != sentinelToken || c.Source != SourceEnv {
 		t.Fatalf("Env = %+v, %v", c, err)
 	}
 
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	_, err = Env().Retrieve(context.Background())
+	_, err = NewEnv().Retrieve(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not") || errors.Is(err, ErrNotConfigured) {
 		t.Errorf("key without secret: err = %v", err)
 	}
 
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinelSecret)
-	_, err = Env().Retrieve(context.Background())
+	_, err = NewEnv().Retrieve(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not") {
 		t.Errorf("secret without key: err = %v", err)
 	}
 	noSecrets(t, "error", err.Error())
 
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	if _, err = Env().Retrieve(context.Background()); !errors.Is(err, ErrNotConfigured) {
+	if _, err = NewEnv().Retrieve(context.Background()); !errors.Is(err, ErrNotConfigured) {
 		t.Errorf("nothing set: err = %v, want ErrNotConfigured", err)
 	}
 }
@@ -76,7 +76,7 @@ func TestContainerFullURIWithTokenFileReReadAtEachRetrieval(t *testing.T) {
 	t.Setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile)
 	t.Setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ignored-when-file-set")
 
-	p := Container()
+	p := NewContainer()
 	c, err := p.Retrieve(context.Background())
 	if err != nil || c.AccessKeyID != "ASIACONTAINEREXAMPL" || c.SecretAccessKey != sentinelSecret || !c.CanExpire || c.Source != SourceContainer {
 		t.Fatalf("first retrieval = %+v, %v", c, err)
@@ -96,7 +96,7 @@ func TestContainerFullURIWithTokenFileReReadAtEachRetrieval(t *testing.T) {
 func TestContainerTokenFromVariable(t *testing.T) {
 	newFakeContainer(t, "Bearer static")
 	t.Setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer static")
-	if _, err := Container().Retrieve(context.Background()); err != nil {
+	if _, err := NewContainer().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -120,7 +120,7 @@ func TestContainerFaults(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			start := time.Now()
-			_, err := Container().Retrieve(ctx)
+			_, err := NewContainer().Retrieve(ctx)
 			var pe *ProviderError
 			if !errors.As(err, &pe) || pe.Source != SourceContainer || errors.Is(err, ErrNotConfigured) {
 				t.Fatalf("err = %v, want a container ProviderError", err)
@@ -178,7 +178,7 @@ func TestContainerEndpointRules(t *testing.T) {
 
 func TestIMDSv2(t *testing.T) {
 	f := newFakeIMDS(t)
-	c, err := IMDS().Retrieve(context.Background())
+	c, err := NewIMDS().Retrieve(context.Background())
 	if err != nil || c.AccessKeyID != "ASIAIMDSEXAMPLE0001" || c.SessionToken != sentinelToken || !c.CanExpire || c.Source != SourceIMDS {
 		t.Fatalf("IMDS = %+v, %v", c, err)
 	}
@@ -190,11 +190,11 @@ func TestIMDSv2(t *testing.T) {
 func TestIMDSv1Fallback(t *testing.T) {
 	f := newFakeIMDS(t)
 	f.Set(func(f *fakeIMDS) { f.NoTokenAPI = true })
-	if c, err := IMDS().Retrieve(context.Background()); err != nil || c.AccessKeyID != "ASIAIMDSEXAMPLE0001" {
+	if c, err := NewIMDS().Retrieve(context.Background()); err != nil || c.AccessKeyID != "ASIAIMDSEXAMPLE0001" {
 		t.Fatalf("IMDSv1 fallback: %+v, %v", c, err)
 	}
 	t.Setenv("AWS_EC2_METADATA_V1_DISABLED", "true")
-	if _, err := IMDS().Retrieve(context.Background()); err == nil {
+	if _, err := NewIMDS().Retrieve(context.Background()); err == nil {
 		t.Fatal("IMDSv1 used although AWS_EC2_METADATA_V1_DISABLED=true")
 	}
 }
@@ -202,7 +202,7 @@ func TestIMDSv1Fallback(t *testing.T) {
 func TestIMDSDisabled(t *testing.T) {
 	f := newFakeIMDS(t)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, err := IMDS().Retrieve(context.Background())
+	_, err := NewIMDS().Retrieve(context.Background())
 	if !errors.Is(err, ErrNotConfigured) || !strings.Contains(err.Error(), "AWS_EC2_METADATA_DISABLED") {
 		t.Errorf("err = %v", err)
 	}
@@ -227,7 +227,7 @@ func TestIMDSFaults(t *testing.T) {
 			f := newFakeIMDS(t)
 			f.Set(c.set)
 			start := time.Now()
-			_, err := IMDS().Retrieve(context.Background())
+			_, err := NewIMDS().Retrieve(context.Background())
 			took := time.Since(start)
 			var pe *ProviderError
 			if !errors.As(err, &pe) || pe.Source != SourceIMDS {
@@ -247,13 +247,22 @@ func TestIMDSFaults(t *testing.T) {
 func TestIMDSStaleTokenRecoversOnNextRetrieval(t *testing.T) {
 	f := newFakeIMDS(t)
 	f.Set(func(f *fakeIMDS) { f.Reject401 = 1 })
-	_, err := IMDS().Retrieve(context.Background())
+	_, err := NewIMDS().Retrieve(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "rejected the IMDSv2 token") {
 		t.Fatalf("first retrieval err = %v, want the 401 named", err)
 	}
-	if c, err := IMDS().Retrieve(context.Background()); err != nil || c.AccessKeyID == "" {
+	if c, err := NewIMDS().Retrieve(context.Background()); err != nil || c.AccessKeyID == "" {
 		t.Fatalf("second retrieval = %v, want a fresh token to work", err)
 	}
+}
+
+// basicChain is static keys (when given) > environment > container > IMDS.
+func basicChain(key, secret, token string) *Chain {
+	var ps []aws.CredentialsProvider
+	if key != "" || secret != "" {
+		ps = append(ps, NewStatic(key, secret, token))
+	}
+	return NewChain(append(ps, NewEnv(), NewContainer(), NewIMDS())...)
 }
 
 func TestChainOrderAndErrors(t *testing.T) {
@@ -261,7 +270,7 @@ func TestChainOrderAndErrors(t *testing.T) {
 	ctx := context.Background()
 
 	// Static first when given.
-	c, err := NewDefaultChain("AKIDSTATIC", sentinelSecret, "").Retrieve(ctx)
+	c, err := basicChain("AKIDSTATIC", sentinelSecret, "").Retrieve(ctx)
 	if err != nil || c.Source != SourceStatic {
 		t.Fatalf("static: %+v %v", c, err)
 	}
@@ -269,18 +278,18 @@ func TestChainOrderAndErrors(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinelSecret)
 	newFakeContainer(t, "")
-	if c, err = NewDefaultChain("", "", "").Retrieve(ctx); err != nil || c.Source != SourceEnv {
+	if c, err = basicChain("", "", "").Retrieve(ctx); err != nil || c.Source != SourceEnv {
 		t.Fatalf("env: %+v %v", c, err)
 	}
 	// Then the container endpoint.
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	if c, err = NewDefaultChain("", "", "").Retrieve(ctx); err != nil || c.Source != SourceContainer {
+	if c, err = basicChain("", "", "").Retrieve(ctx); err != nil || c.Source != SourceContainer {
 		t.Fatalf("container: %+v %v", c, err)
 	}
 	// A misconfigured source stops the chain, naming it.
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
-	_, err = NewDefaultChain("", "", "").Retrieve(ctx)
+	_, err = basicChain("", "", "").Retrieve(ctx)
 	var ce *ChainError
 	if !errors.As(err, &ce) || len(ce.Attempts) != 1 || ce.Attempts[0].Source != SourceEnv {
 		t.Fatalf("misconfigured env: err = %v", err)
@@ -288,16 +297,16 @@ func TestChainOrderAndErrors(t *testing.T) {
 	// Nothing configured: every source is named with its reason.
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
-	_, err = NewDefaultChain("", "", "").Retrieve(ctx)
+	_, err = basicChain("", "", "").Retrieve(ctx)
 	if !errors.As(err, &ce) || len(ce.Attempts) != 3 || !errors.Is(err, ErrNotConfigured) {
 		t.Fatalf("nothing configured: err = %v", err)
 	}
-	for _, want := range []string{"Environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", "ContainerEndpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set", "EC2InstanceMetadata: disabled by AWS_EC2_METADATA_DISABLED=true"} {
+	for _, want := range []string{"EnvConfigCredentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", "CredentialsEndpointProvider: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set", "EC2RoleProvider: disabled by AWS_EC2_METADATA_DISABLED=true"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("chain error does not say %q:\n%v", want, err)
 		}
 	}
-	if s := fmt.Sprint(NewDefaultChain("AKID", sentinelSecret, sentinelToken)); s != "credentials.Chain(Static > Environment > ContainerEndpoint > EC2InstanceMetadata)" {
+	if s := fmt.Sprint(basicChain("AKID", sentinelSecret, sentinelToken)); s != "credentials.Chain(StaticCredentials > EnvConfigCredentials > CredentialsEndpointProvider > EC2RoleProvider)" {
 		t.Errorf("String = %q", s)
 	}
 }
@@ -305,7 +314,7 @@ func TestChainOrderAndErrors(t *testing.T) {
 // TestChainTakesAnySDKProvider: any aws.CredentialsProvider goes in a
 // chain; that interface is the plug.
 func TestChainTakesAnySDKProvider(t *testing.T) {
-	c, err := NewChain(Env(), aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+	c, err := NewChain(NewEnv(), aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: "AKIDFUNC", SecretAccessKey: "x"}, nil
 	})).Retrieve(context.Background())
 	if err != nil || c.AccessKeyID != "AKIDFUNC" || c.Source != "aws.CredentialsProviderFunc" {
@@ -317,7 +326,7 @@ func TestChainTakesAnySDKProvider(t *testing.T) {
 // nothing listening on the metadata address, both default chains fail in
 // under a second.
 func TestDefaultChainFailsFastOutsideAWS(t *testing.T) {
-	for _, p := range []aws.CredentialsProvider{NewDefaultChain("", "", ""), Default()} {
+	for _, p := range []aws.CredentialsProvider{basicChain("", "", ""), NewDefaultChain()} {
 		start := time.Now()
 		_, err := p.Retrieve(context.Background())
 		took := time.Since(start)
@@ -361,7 +370,7 @@ func TestDefaultChainHangingIMDS(t *testing.T) {
 		mu.Unlock()
 	}()
 	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://"+l.Addr().String())
-	for _, p := range []aws.CredentialsProvider{NewDefaultChain("", "", ""), Default()} {
+	for _, p := range []aws.CredentialsProvider{basicChain("", "", ""), NewDefaultChain()} {
 		start := time.Now()
 		_, err := p.Retrieve(context.Background())
 		took := time.Since(start)
@@ -377,7 +386,7 @@ func TestDefaultChainHangingIMDS(t *testing.T) {
 // cached copy.
 func TestDefaultRefreshGetsNewCredentials(t *testing.T) {
 	f := newFakeContainer(t, "")
-	p := Default()
+	p := NewDefaultChain()
 	for i := 0; i < 2; i++ {
 		if _, err := p.Retrieve(context.Background()); err != nil {
 			t.Fatal(err)
@@ -394,7 +403,7 @@ func TestDefaultUsesSDKChain(t *testing.T) {
 	os.WriteFile(cfg, []byte("[ci]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = "+sentinelSecret+"\n"), 0o600)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", cfg)
 	t.Setenv("AWS_PROFILE", "ci")
-	c, err := Default().Retrieve(context.Background())
+	c, err := NewDefaultChain().Retrieve(context.Background())
 	if err != nil || c.AccessKeyID != "AKIDPROFILE" {
 		t.Fatalf("Default = %+v, %v", c, err)
 	}
@@ -409,7 +418,7 @@ func TestCredentialEndpointsAreBounded(t *testing.T) {
 	t.Run("container", func(t *testing.T) {
 		f := newFakeContainer(t, "")
 		f.Set(func(f *fakeContainer) { f.Body = huge })
-		_, err := Container().Retrieve(context.Background())
+		_, err := NewContainer().Retrieve(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "larger than 64 KiB") {
 			t.Fatalf("err = %v, want the size bound", err)
 		}
@@ -417,7 +426,7 @@ func TestCredentialEndpointsAreBounded(t *testing.T) {
 	t.Run("imds", func(t *testing.T) {
 		f := newFakeIMDS(t)
 		f.Set(func(f *fakeIMDS) { f.Body = huge })
-		_, err := IMDS().Retrieve(context.Background())
+		_, err := NewIMDS().Retrieve(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "larger than 64 KiB") {
 			t.Fatalf("err = %v, want the size bound", err)
 		}
@@ -428,7 +437,7 @@ func TestCredentialEndpointsAreBounded(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), DefaultFetchTimeout)
 		defer cancel()
 		start := time.Now()
-		_, err := IMDS().Retrieve(ctx)
+		_, err := NewIMDS().Retrieve(ctx)
 		took := time.Since(start)
 		t.Logf("a trickling IMDS was given up after %v", took.Round(time.Millisecond))
 		if err == nil || took > 7*time.Second {
@@ -446,10 +455,10 @@ func TestContainerRetryHasNoSharedQuota(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < 150; i++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); Container().Retrieve(context.Background()) }()
+		go func() { defer wg.Done(); NewContainer().Retrieve(context.Background()) }()
 	}
 	wg.Wait()
-	_, err := Container().Retrieve(context.Background())
+	_, err := NewContainer().Retrieve(context.Background())
 	if err == nil || strings.Contains(err.Error(), "quota") || !strings.Contains(err.Error(), "agent unavailable") {
 		t.Fatalf("after an outage: %v; want the endpoint's own answer", err)
 	}

@@ -10,16 +10,18 @@ import (
 )
 
 // Credential source names, set as aws.Credentials.Source by the providers of
-// this package and used by [Chain] errors.
+// this package and used by [Chain] errors. They are the names
+// aws-sdk-go-v2's own providers set, so that the same source reports the
+// same name through [NewDefaultChain] and through this package's providers.
 const (
-	SourceStatic    = "Static"
-	SourceEnv       = "Environment"
-	SourceContainer = "ContainerEndpoint"
-	SourceIMDS      = "EC2InstanceMetadata"
+	SourceStatic    = "StaticCredentials"           // credentials.StaticCredentialsName
+	SourceEnv       = "EnvConfigCredentials"        // what config's environment provider sets
+	SourceContainer = "CredentialsEndpointProvider" // endpointcreds.ProviderName
+	SourceIMDS      = "EC2RoleProvider"             // ec2rolecreds.ProviderName
 	SourceDefault   = "SDKDefaultChain"
 )
 
-// StaticProvider returns fixed credentials. Create one with [Static].
+// StaticProvider returns fixed credentials. Create one with [NewStatic].
 type StaticProvider struct {
 	creds aws.Credentials
 }
@@ -27,7 +29,7 @@ type StaticProvider struct {
 // Static returns a provider of fixed keys; sessionToken may be empty. The
 // keys are checked when credentials are retrieved, so that a missing key is
 // reported where it is used.
-func Static(accessKeyID, secretAccessKey, sessionToken string) *StaticProvider {
+func NewStatic(accessKeyID, secretAccessKey, sessionToken string) *StaticProvider {
 	return &StaticProvider{creds: aws.Credentials{
 		AccessKeyID:     accessKeyID,
 		SecretAccessKey: secretAccessKey,
@@ -54,7 +56,7 @@ func (p *StaticProvider) Name() string { return SourceStatic }
 
 // String describes the provider without its keys.
 func (p *StaticProvider) String() string {
-	return "credentials.Static(" + redact.AccessKeyID(p.creds.AccessKeyID) + ")"
+	return "credentials.StaticProvider(" + redact.AccessKeyID(p.creds.AccessKeyID) + ")"
 }
 
 // GoString is String, so %#v does not print the keys either.

@@ -43,7 +43,7 @@
 //     X-Amz-Date, X-Amz-Security-Token and Authorization, in any case, never
 //     survive signing. Values are trimmed, runs of spaces and tabs
 //     collapsed, repeated headers joined with ','.
-//   - Host: [Options.Host], else Request.Host, else URL.Host, in the form
+//   - Host: [Options.SigningHost], else Request.Host, else URL.Host, in the form
 //     net/http sends it: an internationalised name in punycode, an IPv6
 //     zone dropped; ":443" for https and ":80" for http are dropped.
 //   - Payload: X-Amz-Content-Sha256 is always set and signed; see

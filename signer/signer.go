@@ -36,11 +36,11 @@ type Options struct {
 	// x-forwarded-*, x-amzn-trace-id) cannot be named: New rejects them.
 	SignedHeaders []string
 
-	// Host, when not empty, is signed as the host and sent as the request's
-	// Host header instead of the URL's host: for SSH tunnels and port
-	// forwarding, where the URL names a local address but AWS sees the
+	// SigningHost, when not empty, is signed as the host and sent as the
+	// request's Host header instead of the URL's host: for SSH tunnels and
+	// port forwarding, where the URL names a local address but AWS sees the
 	// domain's host name. A default port (":443", ":80") is dropped.
-	Host string
+	SigningHost string
 
 	// Trace, when not nil, is called after each successful signing with what
 	// was signed, for debugging. It must be safe for concurrent use when the
@@ -116,11 +116,11 @@ func New(optFns ...func(*Options)) (*Signer, error) {
 			s.extra = append(s.extra, l)
 		}
 	}
-	if o.Host != "" {
-		if strings.ContainsAny(o.Host, " \t\r\n/") {
-			return nil, newError(ErrOption, "Host "+quote(o.Host)+" is not a host name (want \"name\" or \"name:port\")", nil)
+	if o.SigningHost != "" {
+		if strings.ContainsAny(o.SigningHost, " \t\r\n/") {
+			return nil, newError(ErrOption, "SigningHost "+quote(o.SigningHost)+" is not a host name (want \"name\" or \"name:port\")", nil)
 		}
-		s.host = o.Host
+		s.host = o.SigningHost
 	}
 	return s, nil
 }

@@ -127,7 +127,7 @@ func TestSignOptionErrors(t *testing.T) {
 			t.Errorf("SignedHeaders %q: err = %v, want ErrOption", name, err)
 		}
 	}
-	if _, err := signer.New(func(o *signer.Options) { o.Host = "bad host/" }); !errors.Is(err, signer.ErrOption) {
+	if _, err := signer.New(func(o *signer.Options) { o.SigningHost = "bad host/" }); !errors.Is(err, signer.ErrOption) {
 		t.Errorf("Host with space: err = %v, want ErrOption", err)
 	}
 }
@@ -196,7 +196,7 @@ func TestSignedHeadersAndHostOptions(t *testing.T) {
 	var tr signer.Trace
 	s := mustNew(t, func(o *signer.Options) {
 		o.SignedHeaders = []string{"X-Opaque-Id", "If-Match"}
-		o.Host = "search-d.us-east-1.es.amazonaws.com:443"
+		o.SigningHost = "search-d.us-east-1.es.amazonaws.com:443"
 		o.Trace = func(x signer.Trace) { tr = x }
 	})
 	req, _ := http.NewRequest("GET", "https://localhost:9200/_search", nil)

@@ -30,7 +30,7 @@ func ExampleNewServer() {
 
 	for _, secret := range []string{"secret", "wrong"} {
 		tr, _ := transport.New(func(o *transport.Options) {
-			o.Region, o.Credentials = "eu-west-1", credentials.Static("AKIDEXAMPLE", secret, "")
+			o.Region, o.Credentials = "eu-west-1", credentials.NewStatic("AKIDEXAMPLE", secret, "")
 		})
 		res, err := (&http.Client{Transport: tr}).Get(srv.URL + "/_cluster/health")
 		if err != nil {

@@ -32,7 +32,7 @@ func TestTrickling403DoesNotHoldRoundTrip(t *testing.T) {
 	defer srv.Close()
 	var diagnosed []*transport.Diagnosis
 	tr, err := transport.New(func(o *transport.Options) {
-		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "token-trickle-0123456789")
+		o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", "token-trickle-0123456789")
 		o.OnForbidden = func(d *transport.Diagnosis) { diagnosed = append(diagnosed, d) }
 	})
 	if err != nil {
@@ -88,7 +88,7 @@ func TestRefused403BodyHasNoToken(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var d *transport.Diagnosis
 			tr, err := transport.New(func(o *transport.Options) {
-				o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", token)
+				o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", token)
 				o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 					return &http.Response{StatusCode: 403, Header: http.Header{}, Body: &oneByteReader{c.body}, Request: r}, nil
 				})
@@ -127,7 +127,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // nothing for another.
 func TestDiagnosisForResponseHeader(t *testing.T) {
 	tr, err := transport.New(func(o *transport.Options) {
-		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+		o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", "")
 		o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			status := 403
 			if r.URL.Path == "/ok" {

@@ -37,7 +37,7 @@ func sentVia(t *testing.T, method, url string, fns ...func(*transport.Options)) 
 	base := &captureBase{}
 	tr, err := transport.New(append([]func(*transport.Options){func(o *transport.Options) {
 		o.Base, o.Region = base, "us-east-1"
-		o.Credentials = credentials.Static("AKIDEXAMPLE", "secret", "SENTINEL-TOKEN-in-request")
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "secret", "SENTINEL-TOKEN-in-request")
 	}}, fns...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestScopeRefusalNamesSources(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	var got *transport.Diagnosis
 	tr, err := transport.New(func(o *transport.Options) {
-		o.Credentials = credentials.Static("AKIDEXAMPLE", "secret", "")
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "secret", "")
 		o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			return &http.Response{StatusCode: 403, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(fixtureScopeRegion)), Request: r}, nil
 		})

@@ -38,7 +38,7 @@ func signedRequest(t *testing.T) *http.Request {
 	base := &captureBase{}
 	tr, _ := transport.New(func(o *transport.Options) {
 		o.Base, o.Region = base, "us-east-1"
-		o.Credentials = credentials.Static("AKIDEXAMPLE", "secret", "SENTINEL-TOKEN-in-request")
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "secret", "SENTINEL-TOKEN-in-request")
 	})
 	req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/idx/_doc/a%2Fb", nil)
 	if _, err := tr.RoundTrip(req); err != nil {

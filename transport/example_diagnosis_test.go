@@ -34,7 +34,7 @@ func ExampleTransport_DiagnosisFor_opensearchGoV2() {
 	defer closeFn()
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Endpoint, o.Region = url, "us-east-1"
-		o.Credentials = credentials.Static("AKIDEXAMPLE", "a-wrong-secret", "")
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "a-wrong-secret", "")
 	})
 	if err != nil {
 		panic(err)
@@ -62,7 +62,7 @@ func ExampleTransport_DiagnosisFor_opensearchGoV4() {
 	defer closeFn()
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Endpoint, o.Region = url, "us-east-1"
-		o.Credentials = credentials.Static("AKIDEXAMPLE", "a-wrong-secret", "")
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "a-wrong-secret", "")
 	})
 	if err != nil {
 		panic(err)
@@ -87,7 +87,7 @@ func ExampleOptions_onForbidden() {
 	defer closeFn()
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Endpoint, o.Region = url, "us-east-1"
-		o.Credentials = credentials.Static("AKIDEXAMPLE", "a-wrong-secret", "")
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "a-wrong-secret", "")
 		o.OnForbidden = func(d *transport.Diagnosis) {
 			fmt.Println("refused:", d.Cause, "signed for", d.SignedRegion+"/"+d.SignedService)
 		}

@@ -28,7 +28,7 @@ func Example_opensearch() {
 
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Region = "ap-northeast-1"
-		o.Credentials = credentials.Static("AKIDEXAMPLE", "secret", "token")
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "secret", "token")
 	})
 	if err != nil {
 		panic(err)
@@ -56,7 +56,7 @@ func ExampleNew() {
 
 	tr, _ := transport.New(func(o *transport.Options) {
 		o.Region = "us-east-1"
-		o.Credentials = credentials.Static("AKIDEXAMPLE", "secret", "")
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "secret", "")
 	})
 	client := &http.Client{Transport: tr}
 	res, err := client.Get(srv.URL + "/_cat/indices?v")

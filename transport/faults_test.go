@@ -72,35 +72,35 @@ func TestFaults(t *testing.T) {
 		{name: "IMDS down", setup: func(t *testing.T) aws.CredentialsProvider {
 			f := fakeaws.NewIMDS(t)
 			f.Close()
-			return credentials.NewCache(credentials.IMDS())
-		}, says: "EC2InstanceMetadata: the instance metadata service is not reachable"},
+			return credentials.NewCache(credentials.NewIMDS())
+		}, says: "EC2RoleProvider: the instance metadata service is not reachable"},
 		{name: "IMDS slow", setup: func(t *testing.T) aws.CredentialsProvider {
 			fakeaws.NewIMDS(t).Set(func(f *fakeaws.IMDS) { f.Hang = 5 * time.Second })
-			return credentials.NewCache(credentials.IMDS())
+			return credentials.NewCache(credentials.NewIMDS())
 		}, says: "did not answer in time"},
 		{name: "IMDS 500", setup: func(t *testing.T) aws.CredentialsProvider {
 			fakeaws.NewIMDS(t).Set(func(f *fakeaws.IMDS) { f.Status = 500 })
-			return credentials.NewCache(credentials.IMDS())
-		}, says: "EC2InstanceMetadata: cannot get the instance role's credentials"},
+			return credentials.NewCache(credentials.NewIMDS())
+		}, says: "EC2RoleProvider: cannot get the instance role's credentials"},
 		{name: "IMDS garbage", setup: func(t *testing.T) aws.CredentialsProvider {
 			fakeaws.NewIMDS(t).Set(func(f *fakeaws.IMDS) { f.Body = "\x00\xffnot json" })
-			return credentials.NewCache(credentials.IMDS())
-		}, says: "EC2InstanceMetadata"},
+			return credentials.NewCache(credentials.NewIMDS())
+		}, says: "EC2RoleProvider"},
 		{name: "container 401", setup: func(t *testing.T) aws.CredentialsProvider {
 			fakeaws.NewContainer(t, "expected-token")
-			return credentials.NewCache(credentials.Container())
-		}, says: "ContainerEndpoint: the container endpoint http://127.0.0.1"},
+			return credentials.NewCache(credentials.NewContainer())
+		}, says: "CredentialsEndpointProvider: the container endpoint http://127.0.0.1"},
 		{name: "container 500", setup: func(t *testing.T) aws.CredentialsProvider {
 			fakeaws.NewContainer(t, "").Set(func(f *fakeaws.Container) { f.Status = 500 })
-			return credentials.NewCache(credentials.Container())
+			return credentials.NewCache(credentials.NewContainer())
 		}, says: "gave no credentials"},
 		{name: "container bad JSON", setup: func(t *testing.T) aws.CredentialsProvider {
 			fakeaws.NewContainer(t, "").Set(func(f *fakeaws.Container) { f.Body = `{"AccessKeyId": ` })
-			return credentials.NewCache(credentials.Container())
+			return credentials.NewCache(credentials.NewContainer())
 		}, says: "gave no credentials"},
 		{name: "container slow, request deadline", setup: func(t *testing.T) aws.CredentialsProvider {
 			fakeaws.NewContainer(t, "").Set(func(f *fakeaws.Container) { f.Hang = 3 * time.Second })
-			return credentials.NewCache(credentials.Container(), func(o *credentials.CacheOptions) { o.FetchTimeout = time.Second })
+			return credentials.NewCache(credentials.NewContainer(), func(o *credentials.CacheOptions) { o.FetchTimeout = time.Second })
 		}, ctx: func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 200*time.Millisecond)
 		},
@@ -131,7 +131,7 @@ func TestFaults(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			noLeak(t)
 			rec := newRecorder(t)
-			var creds aws.CredentialsProvider = credentials.Static("AKIDFAULTS", "secret", "")
+			var creds aws.CredentialsProvider = credentials.NewStatic("AKIDFAULTS", "secret", "")
 			if c.setup != nil {
 				creds = c.setup(t)
 			}

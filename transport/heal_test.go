@@ -83,7 +83,7 @@ func TestSkewNotLearnedFromCachedResponse(t *testing.T) {
 	var count atomic.Int32
 	url := skewServer(t, http.Header{"Age": {"120"}}, &count)
 	tr, _ := transport.New(func(o *transport.Options) {
-		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+		o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", "")
 	})
 	res, err := (&http.Client{Transport: tr}).Get(url)
 	if err != nil || res.StatusCode != 403 {
@@ -103,7 +103,7 @@ func TestAtMostOneTransparentRetry(t *testing.T) {
 	url := skewServer(t, nil, &count) // always skew: the retry fails too
 	var hooks atomic.Int32
 	tr, _ := transport.New(func(o *transport.Options) {
-		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+		o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", "")
 		o.OnForbidden = func(*transport.Diagnosis) { hooks.Add(1) }
 	})
 	res, err := (&http.Client{Transport: tr}).Post(url, "application/json", strings.NewReader("{}"))
@@ -161,7 +161,7 @@ func TestNoRetryWhenBodyCannotBeReplayed(t *testing.T) {
 	var count atomic.Int32
 	url := skewServer(t, nil, &count)
 	tr, _ := transport.New(func(o *transport.Options) {
-		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+		o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", "")
 	})
 	f := seekableBody(t, "{}")
 	req, _ := http.NewRequest("POST", url, nil)

@@ -158,7 +158,7 @@ func newMeaningRig(t testing.TB) *meaningRig {
 	t.Cleanup(base.CloseIdleConnections)
 	mr.tr, err = transport.New(func(o *transport.Options) {
 		o.Region, o.Service = "us-east-1", "es"
-		o.Credentials = credentials.Static(goodCreds.AccessKeyID, goodCreds.SecretAccessKey, goodCreds.SessionToken)
+		o.Credentials = credentials.NewStatic(goodCreds.AccessKeyID, goodCreds.SecretAccessKey, goodCreds.SessionToken)
 		o.Base = base
 	})
 	if err != nil {

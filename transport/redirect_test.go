@@ -100,7 +100,7 @@ func TestRedirectFromHTTPSToHTTPIsNotSigned(t *testing.T) {
 	t.Cleanup(secure.Close)
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Endpoint, o.Region = secure.URL, "us-east-1"
-		o.Credentials = credentials.Static(goodCreds.AccessKeyID, goodCreds.SecretAccessKey, goodCreds.SessionToken)
+		o.Credentials = credentials.NewStatic(goodCreds.AccessKeyID, goodCreds.SecretAccessKey, goodCreds.SessionToken)
 		o.Base = secure.Client().Transport
 	})
 	if err != nil {
@@ -139,7 +139,7 @@ func TestSignRequestRefusesCrossHostRedirect(t *testing.T) {
 	t.Cleanup(first.Close)
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Region = "us-east-1"
-		o.Credentials = credentials.Static(goodCreds.AccessKeyID, goodCreds.SecretAccessKey, goodCreds.SessionToken)
+		o.Credentials = credentials.NewStatic(goodCreds.AccessKeyID, goodCreds.SecretAccessKey, goodCreds.SessionToken)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestAllowedHostsCompareAsGoDials(t *testing.T) {
 	var dialed atomic.Int32
 	tr, err := transport.New(func(o *transport.Options) {
 		o.Region = "us-east-1"
-		o.Credentials = credentials.Static(goodCreds.AccessKeyID, goodCreds.SecretAccessKey, goodCreds.SessionToken)
+		o.Credentials = credentials.NewStatic(goodCreds.AccessKeyID, goodCreds.SecretAccessKey, goodCreds.SessionToken)
 		o.AllowedHosts = []string{"*.corp-internal.example", "東京.example"}
 		o.Base = &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
 			dialed.Add(1)

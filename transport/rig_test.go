@@ -109,7 +109,7 @@ func (rg *rig) transport(creds aws.Credentials, service string, fns ...func(*tra
 	rg.t.Cleanup(base.CloseIdleConnections)
 	tr, err := transport.New(append([]func(*transport.Options){func(o *transport.Options) {
 		o.Region, o.Service = "us-east-1", service
-		o.Credentials = credentials.Static(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+		o.Credentials = credentials.NewStatic(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
 		o.Base = base
 	}}, fns...)...)
 	if err != nil {

@@ -34,7 +34,7 @@ const (
 // none of them, nor in the 403 body the transport hands back.
 func TestNoSecretAnywhere(t *testing.T) {
 	creds := aws.Credentials{AccessKeyID: "AKIDSWEEP0001", SecretAccessKey: sentinelSecret, SessionToken: sentinelToken, CanExpire: true, Expires: time.Now().Add(time.Hour)}
-	static := credentials.Static(creds.AccessKeyID, sentinelSecret, sentinelToken)
+	static := credentials.NewStatic(creds.AccessKeyID, sentinelSecret, sentinelToken)
 	var logs bytes.Buffer
 	cache := credentials.NewCache(static, func(o *credentials.CacheOptions) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	cache.Retrieve(context.Background())
@@ -83,11 +83,11 @@ func TestNoSecretAnywhere(t *testing.T) {
 			return s.Sign(r, creds, "us-east-1", "es", time.Now())
 		},
 		func() error {
-			_, err := credentials.NewChain(credentials.Env(), credentials.Container()).Retrieve(context.Background())
+			_, err := credentials.NewChain(credentials.NewEnv(), credentials.NewContainer()).Retrieve(context.Background())
 			return err
 		},
 		func() error {
-			_, err := credentials.Static("A", "", sentinelToken).Retrieve(context.Background())
+			_, err := credentials.NewStatic("A", "", sentinelToken).Retrieve(context.Background())
 			return err
 		},
 		func() error {
@@ -115,10 +115,10 @@ func TestNoSecretAnywhere(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSWEEP0001")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", sentinelSecret)
 	t.Setenv("AWS_SESSION_TOKEN", sentinelToken)
-	def := credentials.Default()
+	def := credentials.NewDefaultChain()
 	def.Retrieve(context.Background()) // with the sentinels in the environment
-	values := []any{s, static, cache, credentials.NewDefaultChain(creds.AccessKeyID, sentinelSecret, sentinelToken),
-		tr, handler, srvOpts, &srvOpts, diagnoses[0], *diagnoses[0], def, credentials.Env(), credentials.Container(), credentials.IMDS(),
+	values := []any{s, static, cache, credentials.NewChain(credentials.NewStatic(creds.AccessKeyID, sentinelSecret, sentinelToken), credentials.NewEnv()),
+		tr, handler, srvOpts, &srvOpts, diagnoses[0], *diagnoses[0], def, credentials.NewEnv(), credentials.NewContainer(), credentials.NewIMDS(),
 		transport.Options{Credentials: aws.NewCredentialsCache(static), Region: "us-east-1"}, string(handedBack)}
 	for _, x := range traces {
 		values = append(values, x)

@@ -161,7 +161,7 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	}
 	s, err := signer.New(func(so *signer.Options) {
 		so.SignedHeaders = o.SignedHeaders
-		so.Host = o.SigningHost
+		so.SigningHost = o.SigningHost
 		so.Trace = o.Trace
 	})
 	if err != nil {
@@ -187,7 +187,7 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	case *credentials.Cache, *aws.CredentialsCache:
 		// The caller's own cache, on its own clock.
 	case nil:
-		t.creds = credentials.NewCache(credentials.Default(), func(co *credentials.CacheOptions) { co.Clock = t.now })
+		t.creds = credentials.NewCache(credentials.NewDefaultChain(), func(co *credentials.CacheOptions) { co.Clock = t.now })
 	default:
 		t.creds = credentials.NewCache(t.creds, func(co *credentials.CacheOptions) { co.Clock = t.now })
 	}

@@ -177,7 +177,7 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 func TestSignRequestRefusesBasicAuthButResigns(t *testing.T) {
 	tr, _ := transport.New(func(o *transport.Options) {
-		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+		o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", "")
 	})
 	req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
 	req.SetBasicAuth("u", "p")
@@ -225,7 +225,7 @@ func TestRegionAndServiceFromHost(t *testing.T) {
 		base := &captureBase{}
 		tr, err := transport.New(func(o *transport.Options) {
 			o.Region, o.Service, o.Base = c.region, c.service, base
-			o.Credentials = credentials.Static("AKID", "secret", "")
+			o.Credentials = credentials.NewStatic("AKID", "secret", "")
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -247,7 +247,7 @@ func TestRegionAndServiceFromHost(t *testing.T) {
 func TestRegionFromHostBeatsEnvironment(t *testing.T) {
 	base := &captureBase{}
 	t.Setenv("AWS_REGION", "eu-north-1")
-	tr, _ := transport.New(func(o *transport.Options) { o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "") })
+	tr, _ := transport.New(func(o *transport.Options) { o.Base, o.Credentials = base, credentials.NewStatic("AKID", "secret", "") })
 	req, _ := http.NewRequest("GET", "https://search-x.us-east-1.es.amazonaws.com/", nil)
 	if _, err := tr.RoundTrip(req); err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestRegionFromHostBeatsEnvironment(t *testing.T) {
 	}
 
 	t.Setenv("AWS_REGION", "")
-	tr, _ = transport.New(func(o *transport.Options) { o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "") })
+	tr, _ = transport.New(func(o *transport.Options) { o.Base, o.Credentials = base, credentials.NewStatic("AKID", "secret", "") })
 	req, _ = http.NewRequest("GET", "http://localhost:9200/", nil)
 	_, err := tr.RoundTrip(req)
 	var re *credentials.RegionError
@@ -286,7 +286,7 @@ func TestOptionsContradictingHostAreRefused(t *testing.T) {
 	} {
 		_, err := transport.New(func(o *transport.Options) {
 			o.Endpoint, o.Region, o.Service = ep, c.region, c.service
-			o.Credentials = credentials.Static("AKID", "secret", "")
+			o.Credentials = credentials.NewStatic("AKID", "secret", "")
 		})
 		var se *transport.ScopeError
 		if !errors.As(err, &se) || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), "Remove the") {
@@ -295,7 +295,7 @@ func TestOptionsContradictingHostAreRefused(t *testing.T) {
 		base := &captureBase{}
 		tr, _ := transport.New(func(o *transport.Options) {
 			o.Region, o.Service, o.Base = c.region, c.service, base
-			o.Credentials = credentials.Static("AKID", "secret", "")
+			o.Credentials = credentials.NewStatic("AKID", "secret", "")
 		})
 		req, _ := http.NewRequest("GET", ep+"/", nil)
 		if _, err := tr.RoundTrip(req); !errors.As(err, &se) || base.got != nil {
@@ -307,7 +307,7 @@ func TestOptionsContradictingHostAreRefused(t *testing.T) {
 func TestSigningHostForTunnels(t *testing.T) {
 	base := &captureBase{}
 	tr, _ := transport.New(func(o *transport.Options) {
-		o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "")
+		o.Base, o.Credentials = base, credentials.NewStatic("AKID", "secret", "")
 		o.SigningHost = "search-d.eu-west-1.es.amazonaws.com"
 	})
 	req, _ := http.NewRequest("GET", "https://localhost:9443/_cluster/health", nil)
@@ -334,7 +334,7 @@ func TestTraceHook(t *testing.T) {
 	base := &captureBase{}
 	tr, _ := transport.New(func(o *transport.Options) {
 		o.Base, o.Region = base, "us-east-1"
-		o.Credentials = credentials.Static("AKIDEXAMPLE1234", goodCreds.SecretAccessKey, goodCreds.SessionToken)
+		o.Credentials = credentials.NewStatic("AKIDEXAMPLE1234", goodCreds.SecretAccessKey, goodCreds.SessionToken)
 		o.Trace = func(x signer.Trace) { traces = append(traces, x) }
 	})
 	req, _ := http.NewRequest("POST", "https://search-d.us-east-1.es.amazonaws.com/_bulk", bytes.NewReader([]byte("{}\n")))
@@ -355,7 +355,7 @@ func TestEndpointSettlesScopeAtConstruction(t *testing.T) {
 	base := &captureBase{}
 	mk := func(fns ...func(*transport.Options)) (*transport.Transport, error) {
 		return transport.New(append([]func(*transport.Options){func(o *transport.Options) {
-			o.Base, o.Credentials = base, credentials.Static("AKID", "secret", "")
+			o.Base, o.Credentials = base, credentials.NewStatic("AKID", "secret", "")
 		}}, fns...)...)
 	}
 	// A tunnel: connect to localhost, sign for the collection's host.
@@ -427,7 +427,7 @@ func TestAllowedHosts(t *testing.T) {
 	// Patterns, ports and case.
 	for host, want := range map[string]bool{"Search-X.eu-west-1.ES.amazonaws.com:443": true, "es.amazonaws.com": false, "evil.com": false, "x.es.amazonaws.com.evil.com": false} {
 		tr, _ := transport.New(func(o *transport.Options) {
-			o.Credentials, o.Base = credentials.Static("AKID", "s", ""), &captureBase{}
+			o.Credentials, o.Base = credentials.NewStatic("AKID", "s", ""), &captureBase{}
 			o.AllowedHosts = []string{"*.es.amazonaws.com"}
 		})
 		req, _ := http.NewRequest("GET", "https://"+host+"/", nil)
@@ -438,7 +438,7 @@ func TestAllowedHosts(t *testing.T) {
 	}
 	// The default with an Endpoint: only its host.
 	tr, _ = transport.New(func(o *transport.Options) {
-		o.Endpoint, o.Credentials, o.Base = "https://search-d.us-east-1.es.amazonaws.com", credentials.Static("AKID", "s", ""), &captureBase{}
+		o.Endpoint, o.Credentials, o.Base = "https://search-d.us-east-1.es.amazonaws.com", credentials.NewStatic("AKID", "s", ""), &captureBase{}
 	})
 	req, _ := http.NewRequest("GET", "https://search-other.us-east-1.es.amazonaws.com/", nil)
 	if _, err := tr.RoundTrip(req); !errors.As(err, &he) {
@@ -452,7 +452,7 @@ func TestAllowedHosts(t *testing.T) {
 // TestRoundTripNilRequest: a nil request is an error, not a panic.
 func TestRoundTripNilRequest(t *testing.T) {
 	tr, err := transport.New(func(o *transport.Options) {
-		o.Region, o.Credentials = "us-east-1", credentials.Static("AKID", "secret", "")
+		o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", "")
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/opensearch-sigv4/sigv4/credentials"
 )
 
@@ -36,7 +38,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if *here {
-		report(ctx, out, "this machine", credentials.NewDefaultChain("", "", ""))
+		report(ctx, out, "this machine", credentials.NewChain(credentials.NewEnv(), credentials.NewContainer(), credentials.NewIMDS()))
 		return nil
 	}
 
@@ -101,7 +103,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		for k, v := range s.env {
 			os.Setenv(k, v)
 		}
-		report(ctx, out, s.name, credentials.NewDefaultChain(s.static[0], s.static[1], ""))
+		report(ctx, out, s.name, staticFirst(s.static[0], s.static[1]))
 	}
 	return nil
 }
@@ -121,4 +123,14 @@ func report(ctx context.Context, out io.Writer, setting string, chain *credentia
 	default:
 		fmt.Fprintf(out, "  won: %s (key %s..., expires: %v)\n", c.Source, c.AccessKeyID[:8], c.CanExpire)
 	}
+}
+
+// staticFirst is the chain static keys (when given) > environment >
+// container endpoint > EC2 instance metadata.
+func staticFirst(accessKeyID, secretAccessKey string) *credentials.Chain {
+	var ps []aws.CredentialsProvider
+	if accessKeyID != "" || secretAccessKey != "" {
+		ps = append(ps, credentials.NewStatic(accessKeyID, secretAccessKey, ""))
+	}
+	return credentials.NewChain(append(ps, credentials.NewEnv(), credentials.NewContainer(), credentials.NewIMDS())...)
 }

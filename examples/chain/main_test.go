@@ -18,11 +18,11 @@ func TestSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"explicit keys given to the program\n  chain: credentials.Chain(Static > Environment > ContainerEndpoint > EC2InstanceMetadata)\n  won: Static (key AKIAEXPL..., expires: false)",
-		"AWS Lambda (the runtime sets the environment)\n  chain: credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)\n  won: Environment (key ASIALAMB..., expires: false)",
-		"ECS or Fargate task (container endpoint)\n  chain: credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)\n  won: ContainerEndpoint (key ASIATASK..., expires: true)",
-		"EC2 instance (instance metadata, IMDSv2)\n  chain: credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)\n  won: EC2InstanceMetadata (key ASIAINST..., expires: true)",
-		"nothing configured\n  chain: credentials.Chain(Environment > ContainerEndpoint > EC2InstanceMetadata)\n  no credentials:\n    Environment: not used\n    ContainerEndpoint: not used\n    EC2InstanceMetadata: not used",
+		"explicit keys given to the program\n  chain: credentials.Chain(StaticCredentials > EnvConfigCredentials > CredentialsEndpointProvider > EC2RoleProvider)\n  won: StaticCredentials (key AKIAEXPL..., expires: false)",
+		"AWS Lambda (the runtime sets the environment)\n  chain: credentials.Chain(EnvConfigCredentials > CredentialsEndpointProvider > EC2RoleProvider)\n  won: EnvConfigCredentials (key ASIALAMB..., expires: false)",
+		"ECS or Fargate task (container endpoint)\n  chain: credentials.Chain(EnvConfigCredentials > CredentialsEndpointProvider > EC2RoleProvider)\n  won: CredentialsEndpointProvider (key ASIATASK..., expires: true)",
+		"EC2 instance (instance metadata, IMDSv2)\n  chain: credentials.Chain(EnvConfigCredentials > CredentialsEndpointProvider > EC2RoleProvider)\n  won: EC2RoleProvider (key ASIAINST..., expires: true)",
+		"nothing configured\n  chain: credentials.Chain(EnvConfigCredentials > CredentialsEndpointProvider > EC2RoleProvider)\n  no credentials:\n    EnvConfigCredentials: not used\n    CredentialsEndpointProvider: not used\n    EC2RoleProvider: not used",
 	}
 	for _, w := range want {
 		if !strings.Contains(out.String(), w) {

@@ -64,7 +64,7 @@ func (p *printer) RoundTrip(r *http.Request) (*http.Response, error) {
 		status = res.Status
 	}
 	scope := strings.TrimSuffix(t.CredentialScope[strings.IndexByte(t.CredentialScope, '/')+1:], "/aws4_request")
-	fmt.Fprintf(p.out, "   %s %s\n     signed for %s with %s credentials (key %s) -> %s\n", r.Method, r.URL.RequestURI(), scope, t.Source, t.AccessKeyID, status)
+	fmt.Fprintf(p.out, "   %s %s\n     signed for %s with credentials from %s (key %s) -> %s\n", r.Method, r.URL.RequestURI(), scope, t.Source, t.AccessKeyID, status)
 	return res, err
 }
 
@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case *endpoint != "":
 		fmt.Fprintln(out, "mode: a real domain, with the default credential chain")
 		addr = *endpoint
-		creds = credentials.NewCache(credentials.Default())
+		creds = credentials.NewCache(credentials.NewDefaultChain())
 	default:
 		var err error
 		local, err = demo.Start(*upstream)
@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		addr = local.URL
 		*region, *service = demo.Region, demo.Service
 		c := demo.Credentials()
-		creds = credentials.NewCache(credentials.Static(c.AccessKeyID, c.SecretAccessKey, c.SessionToken))
+		creds = credentials.NewCache(credentials.NewStatic(c.AccessKeyID, c.SecretAccessKey, c.SessionToken))
 	}
 	fmt.Fprintln(out, "endpoint:", addr)
 
@@ -228,7 +228,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	wrong, err := transport.New(func(o *transport.Options) {
 		o.Endpoint, o.Region, o.Service = addr, *region, *service
-		o.Credentials = credentials.Static(real.AccessKeyID, "not-the-right-secret", real.SessionToken)
+		o.Credentials = credentials.NewStatic(real.AccessKeyID, "not-the-right-secret", real.SessionToken)
 		o.Base = p
 		o.Trace = p.trace
 	})

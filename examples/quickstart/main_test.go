@@ -39,7 +39,7 @@ func wantAll(t *testing.T, out string, subs ...string) {
 }
 
 var steps = []string{
-	"1. cluster info", "GET /\n", "signed for ap-northeast-1/es with Static credentials (key ****************0001) -> 200 OK",
+	"1. cluster info", "GET /\n", "signed for ap-northeast-1/es with credentials from StaticCredentials (key ****************0001) -> 200 OK",
 	"2. create index sigv4-quickstart-", "3. bulk-index 4 documents", "POST /_bulk?refresh=true", "indexed 4 documents, errors: false",
 	`4. search for "東京"`, "hit: 東京物語 (小津安二郎, 1953)", "hit: 東京オリンピック (市川崑, 1965)",
 	"5. the same search signed with a wrong secret", "-> 403 Forbidden", "403 (signature mismatch)",
@@ -79,7 +79,7 @@ func TestQuickstartEndpoint(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", demo.SecretAccessKey)
 	t.Setenv("AWS_SESSION_TOKEN", demo.SessionToken)
 	out := runOK(t, "-endpoint", e.URL, "-region", demo.Region)
-	wantAll(t, out, "mode: a real domain, with the default credential chain", "with EnvConfigCredentials credentials", "4. search", "403 (signature mismatch)")
+	wantAll(t, out, "mode: a real domain, with the default credential chain", "with credentials from EnvConfigCredentials", "4. search", "403 (signature mismatch)")
 	if e.Verifier.Accepted() != 5 || e.Verifier.Rejected() != 1 {
 		t.Errorf("accepted %d, rejected %d", e.Verifier.Accepted(), e.Verifier.Rejected())
 	}

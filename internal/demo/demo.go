@@ -52,7 +52,7 @@ type Endpoint struct {
 // and service.
 func (e *Endpoint) Options(o *transport.Options) {
 	o.Endpoint, o.Region, o.Service = e.URL, Region, Service
-	o.Credentials = credentials.Static(AccessKeyID, SecretAccessKey, SessionToken)
+	o.Credentials = credentials.NewStatic(AccessKeyID, SecretAccessKey, SessionToken)
 }
 
 // Close stops the endpoint.
