@@ -10,8 +10,8 @@ import (
 	opensearch "github.com/opensearch-project/opensearch-go/v2"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
-	"github.com/opensearch-sigv4/sigv4/internal/standin"
 	"github.com/opensearch-sigv4/sigv4/sigv4test"
+	"github.com/opensearch-sigv4/sigv4/sigv4test/standin"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
-	"github.com/opensearch-sigv4/sigv4/internal/standin"
 	"github.com/opensearch-sigv4/sigv4/sigv4test"
+	"github.com/opensearch-sigv4/sigv4/sigv4test/standin"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
 

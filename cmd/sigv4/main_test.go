@@ -12,14 +12,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opensearch-sigv4/sigv4/internal/demo"
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
 var bin string // the built tool
 
 // toolToken is the session token tool() exports.
-var toolToken = demo.SessionToken
+var toolToken = testToken
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sigv4-cmd")
@@ -50,7 +49,7 @@ func toolEnv(t *testing.T, secret, stdin string, env []string, args ...string) (
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"AWS_ACCESS_KEY_ID=" + demo.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_SESSION_TOKEN=" + toolToken,
+		"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_SESSION_TOKEN=" + toolToken,
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
 	}
@@ -65,7 +64,7 @@ func toolEnv(t *testing.T, secret, stdin string, env []string, args ...string) (
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{demo.SecretAccessKey, toolToken, strings.ReplaceAll(toolToken, "/", `\/`)} {
+	for _, s := range []string{testSecret, toolToken, strings.ReplaceAll(toolToken, "/", `\/`)} {
 		if strings.Contains(out.String()+errb.String(), s) {
 			t.Errorf("output shows a secret (%s)", s)
 		}
@@ -76,21 +75,11 @@ func toolEnv(t *testing.T, secret, stdin string, env []string, args ...string) (
 	return code, out.String(), errb.String()
 }
 
-func start(t *testing.T) *demo.Endpoint {
-	t.Helper()
-	e, err := demo.Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	return e
-}
-
 func TestRequests(t *testing.T) {
 	e := start(t)
-	r := []string{"--region", demo.Region}
+	r := []string{"--region", testRegion}
 
-	code, out, errs := tool(t, demo.SecretAccessKey, "", append(r, e.URL+"/")...)
+	code, out, errs := tool(t, testSecret, "", append(r, e.URL+"/")...)
 	if code != 0 || !strings.Contains(out, `"distribution":"opensearch"`) {
 		t.Fatalf("GET /: %d %q %q", code, out, errs)
 	}
@@ -99,7 +88,7 @@ func TestRequests(t *testing.T) {
 	doc := []byte(`{"title":"吾輩は猫である","body":"名前はまだ無い。"}`)
 	file := filepath.Join(t.TempDir(), "doc.json")
 	os.WriteFile(file, doc, 0o600)
-	code, out, errs = tool(t, demo.SecretAccessKey, "", append(r, "-X", "PUT", "-d", "@"+file, e.URL+"/books/_doc/%E7%8C%AB")...)
+	code, out, errs = tool(t, testSecret, "", append(r, "-X", "PUT", "-d", "@"+file, e.URL+"/books/_doc/%E7%8C%AB")...)
 	if code != 0 || !strings.Contains(out, `"result":"created"`) {
 		t.Fatalf("PUT @file: %d %q %q", code, out, errs)
 	}
@@ -108,18 +97,18 @@ func TestRequests(t *testing.T) {
 	}
 
 	// -d @- from standard input; flags after the URL, as with curl.
-	code, out, _ = tool(t, demo.SecretAccessKey, `{"title":"坊っちゃん"}`, append([]string{e.URL + "/books/_doc/2", "-d", "@-", "-X", "PUT"}, r...)...)
+	code, out, _ = tool(t, testSecret, `{"title":"坊っちゃん"}`, append([]string{e.URL + "/books/_doc/2", "-d", "@-", "-X", "PUT"}, r...)...)
 	if code != 0 || !strings.Contains(out, `"created"`) {
 		t.Fatalf("PUT @-: %d %q", code, out)
 	}
 
-	code, out, _ = tool(t, demo.SecretAccessKey, "", append(r, e.URL+"/_cat/indices?v")...)
+	code, out, _ = tool(t, testSecret, "", append(r, e.URL+"/_cat/indices?v")...)
 	if code != 0 || !strings.Contains(out, "health status index") || !strings.Contains(out, "books") {
 		t.Fatalf("_cat/indices?v: %d %q", code, out)
 	}
 
 	// An HTTP error status exits 22, with the body on stdout.
-	code, out, _ = tool(t, demo.SecretAccessKey, "", append(r, e.URL+"/books/_doc/missing")...)
+	code, out, _ = tool(t, testSecret, "", append(r, e.URL+"/books/_doc/missing")...)
 	if code != exitHTTPError || !strings.Contains(out, `"found":false`) {
 		t.Errorf("404: %d %q", code, out)
 	}
@@ -130,7 +119,7 @@ func TestRequests(t *testing.T) {
 
 func TestBadSecret(t *testing.T) {
 	e := start(t)
-	code, out, errs := tool(t, "not-the-secret", "", "--region", demo.Region, e.URL+"/_cat/indices")
+	code, out, errs := tool(t, "not-the-secret", "", "--region", testRegion, e.URL+"/_cat/indices")
 	if code != exitHTTPError {
 		t.Errorf("exit %d, want %d", code, exitHTTPError)
 	}
@@ -146,7 +135,7 @@ func TestBadSecret(t *testing.T) {
 
 func TestVerbose(t *testing.T) {
 	e := start(t)
-	code, _, errs := tool(t, demo.SecretAccessKey, "", "-v", "--region", demo.Region, e.URL+"/_cat/indices?v")
+	code, _, errs := tool(t, testSecret, "", "-v", "--region", testRegion, e.URL+"/_cat/indices?v")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -165,12 +154,12 @@ func TestVerbose(t *testing.T) {
 
 func TestWhoami(t *testing.T) {
 	e := start(t)
-	code, out, errs := tool(t, demo.SecretAccessKey, "", "whoami", "--region", demo.Region, e.URL)
+	code, out, errs := tool(t, testSecret, "", "whoami", "--region", testRegion, e.URL)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	want := "user:          " + demo.RoleARN + "\n" +
-		"backend roles: " + demo.RoleARN + "\n" +
+	want := "user:          " + testRoleARN + "\n" +
+		"backend roles: " + testRoleARN + "\n" +
 		"roles:         (none)\n\n" +
 		"This IAM principal is mapped to no OpenSearch role. Choose a role that allows what it needs, and map it as the master user:\n\n" +
 		"sigv4 whoami --map ROLE " + e.URL + "\n"
@@ -178,8 +167,8 @@ func TestWhoami(t *testing.T) {
 		t.Errorf("whoami:\n%s\nwant:\n%s", out, want)
 	}
 	// With --map ROLE: a runnable command that adds to the mapping.
-	code, out, errs = tool(t, demo.SecretAccessKey, "", "whoami", "--map", "readall", "--region", demo.Region, e.URL)
-	wantCmd := `sigv4 -X PATCH --json '[{"op":"add","path":"/backend_roles/-","value":"` + demo.RoleARN + `"}]' ` + e.URL + "/_plugins/_security/api/rolesmapping/readall\n"
+	code, out, errs = tool(t, testSecret, "", "whoami", "--map", "readall", "--region", testRegion, e.URL)
+	wantCmd := `sigv4 -X PATCH --json '[{"op":"add","path":"/backend_roles/-","value":"` + testRoleARN + `"}]' ` + e.URL + "/_plugins/_security/api/rolesmapping/readall\n"
 	if code != 0 || !strings.HasSuffix(out, wantCmd) || strings.Contains(out, "all_access") {
 		t.Errorf("whoami --map: exit %d\n%s\nwant it to end with:\n%s", code, out+errs, wantCmd)
 	}
@@ -187,13 +176,13 @@ func TestWhoami(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{}, {"-H", "no colon", "http://127.0.0.1:1/"}, {"a", "b"}, {"-nosuchflag"}, {"--nosuch"}, {"-X"}, {"-m", "soon", "http://127.0.0.1:1/"}} {
-		code, _, errs := tool(t, demo.SecretAccessKey, "", args...)
+		code, _, errs := tool(t, testSecret, "", args...)
 		if code != exitUsage || !strings.HasPrefix(errs, "sigv4: ") || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%q: exit %d, stderr %q; want %d and one sigv4: line", args, code, errs, exitUsage)
 		}
 	}
 	for _, args := range [][]string{{"ftp://x"}, {"search-x.eu-west-1.es.amazonaws.com/_cat/indices"}} {
-		if code, _, _ := tool(t, demo.SecretAccessKey, "", args...); code != exitURL {
+		if code, _, _ := tool(t, testSecret, "", args...); code != exitURL {
 			t.Errorf("%q: exit %d, want %d", args, code, exitURL)
 		}
 	}
@@ -212,9 +201,9 @@ func TestEchoedTokenNeverShown(t *testing.T) {
 	}))
 	defer echo.Close()
 	toolToken = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD/demo"
-	defer func() { toolToken = demo.SessionToken }()
+	defer func() { toolToken = testToken }()
 	for _, args := range [][]string{{"--region", "us-east-1", "-v", echo.URL + "/_search"}, {"--region", "us-east-1", "whoami", echo.URL}} {
-		code, stdout, stderr := tool(t, demo.SecretAccessKey, "", args...)
+		code, stdout, stderr := tool(t, testSecret, "", args...)
 		if code == 0 || !strings.Contains(stdout+stderr, "<redacted>") {
 			t.Errorf("%v: exit %d, want a failure with the token redacted:\n%s\n%s", args, code, stdout, stderr)
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opensearch-sigv4/sigv4/internal/demo"
+	"github.com/opensearch-sigv4/sigv4/examples/internal/demo"
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )

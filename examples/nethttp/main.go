@@ -16,7 +16,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/opensearch-sigv4/sigv4/internal/demo"
+	"github.com/opensearch-sigv4/sigv4/examples/internal/demo"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
 

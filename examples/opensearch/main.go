@@ -20,7 +20,7 @@ import (
 	opensearch "github.com/opensearch-project/opensearch-go/v2"
 	"github.com/opensearch-project/opensearch-go/v2/opensearchutil"
 
-	"github.com/opensearch-sigv4/sigv4/internal/demo"
+	"github.com/opensearch-sigv4/sigv4/examples/internal/demo"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
 

@@ -31,7 +31,7 @@ import (
 	"github.com/opensearch-project/opensearch-go/v2/opensearchapi"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
-	"github.com/opensearch-sigv4/sigv4/internal/demo"
+	"github.com/opensearch-sigv4/sigv4/examples/internal/demo"
 	"github.com/opensearch-sigv4/sigv4/signer"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )

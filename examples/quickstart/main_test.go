@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opensearch-sigv4/sigv4/internal/demo"
-	"github.com/opensearch-sigv4/sigv4/internal/standin"
+	"github.com/opensearch-sigv4/sigv4/examples/internal/demo"
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
+	"github.com/opensearch-sigv4/sigv4/sigv4test/standin"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

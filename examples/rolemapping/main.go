@@ -24,7 +24,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/opensearch-sigv4/sigv4/internal/demo"
+	"github.com/opensearch-sigv4/sigv4/examples/internal/demo"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
 

@@ -1,7 +1,20 @@
-// Package standin is a small in-memory stand-in for the few OpenSearch
-// calls the examples and tests make: cluster info, index creation,
-// documents, bulk, search and _cat/indices. It is not OpenSearch; it
-// answers in OpenSearch's formats so that opensearch-go can talk to it.
+// Package standin is a small in-memory stand-in for OpenSearch, to put
+// behind a [sigv4test] endpoint in tests of code that signs requests: the
+// endpoint checks the signature the way AWS does, and the stand-in answers
+// the way OpenSearch does, so that opensearch-go (v2 and v4) or a plain
+// http.Client can run against it offline.
+//
+//	srv, _ := sigv4test.NewServer(func(o *sigv4test.Options) {
+//		o.Credentials = []aws.Credentials{{AccessKeyID: "AKID", SecretAccessKey: "secret"}}
+//		o.Region, o.Handler = "us-east-1", standin.New()
+//	})
+//
+// It answers: GET / (cluster info); an index (/INDEX: PUT, HEAD, GET,
+// DELETE); documents (/INDEX/_doc/ID, and POST /INDEX/_doc); _bulk
+// (NDJSON, gzip bodies too); _search with q= or a match query;
+// _cat/indices; _refresh; and the security plugin's authinfo and
+// rolesmapping (GET, PUT). It keeps everything in memory. It is not
+// OpenSearch: no mappings, no scoring, no aggregations.
 package standin
 
 import (
