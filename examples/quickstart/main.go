@@ -21,11 +21,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	opensearch "github.com/opensearch-project/opensearch-go/v2"
 	"github.com/opensearch-project/opensearch-go/v2/opensearchapi"
@@ -38,6 +40,9 @@ import (
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the usage was printed
+		}
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -68,6 +73,27 @@ func (p *printer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return res, err
 }
 
+// reachable checks that something answers at an upstream URL, so that
+// -upstream pointing at nothing says so instead of failing every request.
+func reachable(ctx context.Context, upstream string) error {
+	u, err := url.Parse(upstream)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return errors.New("-upstream " + upstream + " is not an http(s) URL such as http://localhost:9200")
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+	}
+	c, err := (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, "tcp", host)
+	if err != nil {
+		return errors.New("nothing answers at " + upstream + " (" + err.Error() + "): start an OpenSearch there (for example " +
+			"docker run -p 9200:9200 -e discovery.type=single-node -e DISABLE_SECURITY_PLUGIN=true opensearchproject/opensearch), " +
+			"point -upstream at one, or leave -upstream out to run against the offline stand-in")
+	}
+	c.Close()
+	return nil
+}
+
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -94,6 +120,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		addr = *endpoint
 		creds = credentials.NewCache(credentials.NewDefaultChain())
 	default:
+		if *upstream != "" {
+			if err := reachable(ctx, *upstream); err != nil {
+				return err
+			}
+		}
 		var err error
 		local, err = demo.Start(*upstream)
 		if err != nil {

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -95,5 +98,17 @@ func TestQuickstartBadFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-endpoint", "http://localhost:1"}, &out); err == nil || !strings.Contains(err.Error(), "set the Region option") {
 		t.Errorf("err = %v", err)
+	}
+	// Nothing listening at -upstream: said so, with what to do, before any
+	// request (it ended in a bare 502 and the standard library's log).
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	if err := run(context.Background(), []string{"-upstream", closed}, &out); err == nil || !strings.Contains(err.Error(), "nothing answers at "+closed) || !strings.Contains(err.Error(), "leave -upstream out") {
+		t.Errorf("err = %v", err)
+	}
+	// -h prints the usage and is no error for main, which exits 0 on it.
+	if err := run(context.Background(), []string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "-upstream") {
+		t.Errorf("-h: err = %v", err)
 	}
 }
