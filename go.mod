@@ -12,6 +12,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.7
 	github.com/aws/smithy-go v1.28.8
 	github.com/aws/smithy-go/aws-http-auth v1.2.2
+	github.com/elastic/go-elasticsearch/v7 v7.13.1
 	github.com/opensearch-project/opensearch-go/v2 v2.3.0
 	github.com/opensearch-project/opensearch-go/v4 v4.6.0
 	github.com/prometheus/common v0.71.0

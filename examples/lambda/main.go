@@ -1,7 +1,10 @@
 // Command lambda is an AWS Lambda function that indexes the event it
 // receives into Amazon OpenSearch Service. Lambda sets AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_REGION for the
-// function's role, so transport.New needs only the endpoint.
+// function's role, so transport.New needs only the endpoint, whose host
+// name decides the region: the function's own AWS_REGION may differ from
+// the domain's, and AWS refuses a signature for any region but the
+// domain's.
 //
 // Environment: OPENSEARCH_ENDPOINT (the domain URL) and, optionally,
 // OPENSEARCH_INDEX (default "lambda-events").
