@@ -130,25 +130,12 @@ func TestLaggingClockSurvivesRotation(t *testing.T) {
 	}
 }
 
-// revokedFirst hands out revoked credentials (a token AWS refuses) on its
-// first retrieval and good ones after, counting retrievals.
-type revokedFirst struct{ calls atomic.Int32 }
-
-func (p *revokedFirst) Retrieve(context.Context) (aws.Credentials, error) {
-	c := goodCreds
-	if p.calls.Add(1) == 1 {
-		c.SessionToken = "revoked-token"
-	}
-	c.CanExpire, c.Expires = true, time.Now().Add(time.Hour)
-	return c, nil
-}
-
 // TestRevokedTokenRefreshesOnce: 32 concurrent requests signed with a
 // revoked token all get an invalid-token 403; the credentials are dropped
 // once, not once per 403, and each request's retry uses the new ones.
 func TestRevokedTokenRefreshesOnce(t *testing.T) {
 	rg := newRig(t, "es")
-	p := &revokedFirst{}
+	p := &tokenProvider{} // a revoked (stale) token first, then a good one
 	tr := rg.transport(goodCreds, "es", func(o *transport.Options) { o.Credentials = credentials.NewCache(p) })
 	// The revoked credentials are fetched and cached first.
 	if code := get(t, tr, forger(t, 0, 0)+"/"); code != 403 {
