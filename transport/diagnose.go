@@ -285,14 +285,15 @@ func (p *prefetched) Read(b []byte) (int, error) {
 func (p *prefetched) Close() error { return p.body.Close() }
 
 var (
-	reCanonical = regexp.MustCompile(`(?s)The Canonical String for this request should have been\n'(.*?)'\n\nThe String-to-Sign should have been\n'(.*?)'`)
-	reSkew      = regexp.MustCompile(`Signature (?:expired|not yet current): (\d{8}T\d{6}Z)`)
-	rePolicy    = regexp.MustCompile(`User: (\S+) is not authorized to perform: (\S+?)(?: on resource: (\S+))?(?: because|$|\s)`)
-	reBlock     = regexp.MustCompile(`blocked by: \[([^\]]+)\]`)
-	reEchoAuthz = regexp.MustCompile(`(?s)(Authorization=|in Authorization header: ').*`)
-	reEchoPair  = regexp.MustCompile(`^'[^']*'( not a valid key=value pair)`)
-	reFGAC      = regexp.MustCompile(`no permissions for \[([^\]]*)\] and User \[name=([^,\]]*)(?:, backend_roles=\[([^\]]*)\])?`)
-	reTokenLine = regexp.MustCompile(`(?m)^(x-amz-security-token:).*$`)
+	reCanonical    = regexp.MustCompile(`(?s)The Canonical String for this request should have been\n'(.*?)'\n\nThe String-to-Sign should have been\n'(.*?)'`)
+	reSkew         = regexp.MustCompile(`Signature (?:expired|not yet current): (\d{8}T\d{6}Z)`)
+	rePolicy       = regexp.MustCompile(`User: (\S+) is not authorized to perform: (\S+?)(?: on resource: (\S+))?(?: because|$|\s)`)
+	reBlock        = regexp.MustCompile(`blocked by: \[([^\]]+)\]`)
+	reEchoAuthz    = regexp.MustCompile(`(?s)(Authorization=|in Authorization header: ').*`)
+	reEchoPair     = regexp.MustCompile(`^'[^']*'( not a valid key=value pair)`)
+	reScopeService = regexp.MustCompile(`scoped to correct service: '([a-z0-9-]+)'`)
+	reFGAC         = regexp.MustCompile(`no permissions for \[([^\]]*)\] and User \[name=([^,\]]*)(?:, backend_roles=\[([^\]]*)\])?`)
+	reTokenLine    = regexp.MustCompile(`(?m)^(x-amz-security-token:).*$`)
 )
 
 func diagnose(status int, h http.Header, body []byte, truncated bool, req *http.Request) *Diagnosis {
@@ -352,7 +353,7 @@ func diagnose(status int, h http.Header, body []byte, truncated bool, req *http.
 		d.Fix += ": synchronise it (chrony, systemd-timesyncd). The transport learns the offset from the response's Date header and retries once."
 	case strings.Contains(msg, "Credential should be scoped to"):
 		d.Cause = CauseCredentialScope
-		d.Fix = scopeFix(d, req)
+		d.Fix = scopeFix(d, req, msg)
 	case strings.Contains(msg, "Authorization header requires") || strings.Contains(msg, "in Authorization header: '"):
 		d.Cause = CauseNotSigV4
 		d.Fix = "an Authorization header that is not a SigV4 signature (basic auth, a bearer or Cognito token) reached AWS, which reads every Authorization header as SigV4. " +
@@ -420,8 +421,12 @@ func signedScope(authz string) (region, service string) {
 
 // scopeFix names the region and service signed and what the host name
 // says of them. The transport adds where each came from.
-func scopeFix(d *Diagnosis, req *http.Request) string {
+func scopeFix(d *Diagnosis, req *http.Request, msg string) string {
 	fix := "the request was signed for region " + orUnknown(d.SignedRegion) + " and service " + orUnknown(d.SignedService)
+	if m := reScopeService.FindStringSubmatch(msg); m != nil && m[1] != d.SignedService {
+		return fix + ", but AWS expects service " + m[1] + ": set the Service option (sigv4 --service) to " + m[1] +
+			` ("es" for a managed domain, "aoss" for a Serverless collection), or leave it unset for an AWS host name, which decides.`
+	}
 	if req != nil {
 		host := req.Host
 		if host == "" && req.URL != nil {

@@ -85,7 +85,7 @@ func TestDiagnoseWhatUsersHit(t *testing.T) {
 		{"wrong region", 403, fixtureScopeRegion, nil, es, transport.CauseCredentialScope,
 			[]string{"signed for region us-east-1 and service es", "set the Region option (sigv4 --region)"}, nil},
 		{"wrong service", 403, fixtureScopeService, nil, aoss, transport.CauseCredentialScope,
-			[]string{"signed for region us-east-1 and service aoss", "the host name abc123.us-east-1.aoss.amazonaws.com names region us-east-1 and service aoss"}, nil},
+			[]string{"signed for region us-east-1 and service aoss", "AWS expects service es", "--service"}, nil},
 		{"storage block", 403, fixtureBlockDisk, nil, es, transport.CauseClusterBlock,
 			[]string{"FORBIDDEN/12/index read-only / allow delete (api)", "no credential, policy or role mapping change fixes it", "FreeStorageSpace", `"index.blocks.read_only_allow_delete": null`}, nil},
 		{"write block", 403, fixtureBlockWrite, nil, es, transport.CauseClusterBlock,
