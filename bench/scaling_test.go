@@ -166,11 +166,10 @@ func BenchmarkSignScaling(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%d/sigv4", dim, n), func(b *testing.B) {
 				s, _ := signer.New()
 				r := shape[dim](n)
-				q := r.URL.RawQuery
 				if err := s.Sign(r, c, region, service, at); err != nil { // the wire form, kept from here on
 					b.Fatal(err)
 				}
-				q = r.URL.RawQuery
+				q := r.URL.RawQuery
 				b.ReportAllocs()
 				stop := reportCPU(b)
 				for i := 0; i < b.N; i++ {
