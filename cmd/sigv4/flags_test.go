@@ -167,7 +167,7 @@ func TestRedirects(t *testing.T) {
 }
 
 // TestExitCodesLikeCurl: 6 cannot resolve, 7 cannot connect (whoami too),
-// 28 timeout, each with one sigv4: line.
+// 28 timeout, 35 TLS handshake, 23 cannot write, each with one sigv4: line.
 func TestExitCodesLikeCurl(t *testing.T) {
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedURL := "http://" + closed.Addr().String() + "/"
@@ -183,6 +183,8 @@ func TestExitCodesLikeCurl(t *testing.T) {
 			defer c.Close()
 		}
 	}()
+	plain := httptest.NewServer(http.NotFoundHandler()) // speaks HTTP, not TLS
+	defer plain.Close()
 	r := []string{"--region", testRegion}
 	for _, c := range []struct {
 		args []string
@@ -193,6 +195,8 @@ func TestExitCodesLikeCurl(t *testing.T) {
 		{append(r, closedURL), exitConnect, "connect"},
 		{append(r, "whoami", closedURL), exitConnect, "connect"},
 		{append(r, "-m", "0.5", "http://"+silent.Addr().String()+"/"), exitTimeout, "Timeout"},
+		{append(r, "https://"+plain.Listener.Addr().String()+"/"), exitTLS, "TLS handshake failed"},
+		{append(r, "-o", filepath.Join(t.TempDir(), "no-such-dir", "out"), plain.URL+"/"), exitWrite, "cannot write the output"},
 	} {
 		start := time.Now()
 		code, _, errs := tool(t, testSecret, "", c.args...)

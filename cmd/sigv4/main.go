@@ -415,6 +415,8 @@ func (c *cli) failed(err error) int {
 		c.errorf("could not resolve host %s: check the URL's host name, and your DNS (a VPC domain resolves only inside its VPC: reach it through a tunnel with --signing-host)", dnsErr.Name)
 	case code == exitConnect:
 		c.errorf("failed to connect to %s: %s (is the endpoint up, and is this the right port?)", hostOnlyPort(err), rootCause(err))
+	case code == exitTLS:
+		c.errorf("the TLS handshake failed (%s): check that the URL's scheme and port are the server's (https for a domain; a tunnel's local end speaks what the far end does)", oneLine(cliMessage(err)))
 	case code == exitTimeout:
 		c.errorf("timed out (%s); give more time with -m/--max-time or --connect-timeout", oneLine(cliMessage(err)))
 	case isNoCredentials(err):
@@ -472,7 +474,7 @@ func exitCode(err error) int {
 		return exitCert
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return exitTimeout
-	case errors.As(err, &recordErr), strings.Contains(err.Error(), "tls: "):
+	case errors.As(err, &recordErr), strings.Contains(err.Error(), "tls: "), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return exitTLS
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		return exitConnect
