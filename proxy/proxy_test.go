@@ -1,0 +1,387 @@
+package proxy_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	opensearch "github.com/opensearch-project/opensearch-go/v2"
+
+	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
+	"github.com/opensearch-sigv4/sigv4/proxy"
+	"github.com/opensearch-sigv4/sigv4/sigv4test"
+	"github.com/opensearch-sigv4/sigv4/sigv4test/standin"
+	"github.com/opensearch-sigv4/sigv4/transport"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var keys = aws.Credentials{AccessKeyID: "AKIDPROXYTEST", SecretAccessKey: "proxy-test-secret", SessionToken: "proxy-test-token-0123456789"}
+
+// syncBuffer is a log destination for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// setup starts a verifying upstream (in front of next, or a stand-in) and
+// a proxy to it; it returns the proxy's URL.
+func setup(t *testing.T, next http.Handler, fns ...func(*proxy.Options)) (proxyURL string, v *sigv4test.Handler, logs *syncBuffer) {
+	t.Helper()
+	if next == nil {
+		next = standin.New()
+	}
+	v, err := sigv4test.NewHandler(func(o *sigv4test.Options) {
+		o.Credentials = []aws.Credentials{keys}
+		o.Region, o.Handler = "eu-west-1", next
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewServer(v)
+	t.Cleanup(up.Close)
+	logs = &syncBuffer{}
+	p, err := proxy.New(up.URL, append([]func(*proxy.Options){func(o *proxy.Options) {
+		o.Transport = func(to *transport.Options) {
+			to.Region = "eu-west-1"
+			to.Credentials = credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
+		}
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	}}, fns...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return srv.URL, v, logs
+}
+
+// TestUnsignedClientsThroughTheProxy: opensearch-go without a signer, and
+// curl-style requests, reach the upstream signed.
+func TestUnsignedClientsThroughTheProxy(t *testing.T) {
+	url, v, logs := setup(t, nil)
+	client, err := opensearch.NewClient(opensearch.Config{Addresses: []string{url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.Index("books", strings.NewReader(`{"title":"東京物語"}`), client.Index.WithDocumentID("1"), client.Index.WithRefresh("true"))
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("index: %v %v", res, err)
+	}
+	res.Body.Close()
+	res, err = client.Search(client.Search.WithIndex("books"), client.Search.WithQuery("title:東京"))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("search: %v %v", res, err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), "東京物語") {
+		t.Errorf("search: %s", b)
+	}
+	r, err := http.Post(url+"/_bulk", "application/x-ndjson", strings.NewReader("{\"index\":{\"_index\":\"books\",\"_id\":\"2\"}}\n{\"title\":\"羅生門\"}\n"))
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("bulk: %v %v", r, err)
+	}
+	r.Body.Close()
+	if v.Accepted() != 3 || v.Rejected() != 0 {
+		t.Errorf("upstream accepted %d, rejected %d", v.Accepted(), v.Rejected())
+	}
+	if !strings.Contains(logs.String(), "path=/_bulk status=200") {
+		t.Errorf("no access log line:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), keys.SecretAccessKey) || strings.Contains(logs.String(), keys.SessionToken) {
+		t.Errorf("the log shows a secret")
+	}
+}
+
+// TestHealthWithoutUpstream: the health check answers without contacting
+// the upstream.
+func TestHealthWithoutUpstream(t *testing.T) {
+	url, v, _ := setup(t, nil)
+	res, err := http.Get(url + proxy.HealthPath)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("%v %v", res, err)
+	}
+	var body map[string]string
+	json.NewDecoder(res.Body).Decode(&body)
+	res.Body.Close()
+	if body["status"] != "ok" || v.Accepted()+v.Rejected() != 0 {
+		t.Errorf("body %v; upstream hit %d times", body, v.Accepted()+v.Rejected())
+	}
+}
+
+// TestClientAuthorization: a client's own Authorization never reaches the
+// upstream; a SigV4 signature of its own is refused with why.
+func TestClientAuthorization(t *testing.T) {
+	var seen []string
+	var mu sync.Mutex
+	url, _, _ := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Write([]byte("{}"))
+	}))
+	req, _ := http.NewRequest("GET", url+"/", nil)
+	req.SetBasicAuth("admin", "client-password")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("%v %v", res, err)
+	}
+	res.Body.Close()
+	if len(seen) != 1 || !strings.HasPrefix(seen[0], "AWS4-HMAC-SHA256 ") {
+		t.Errorf("upstream saw Authorization %q, want only the proxy's signature", seen)
+	}
+	req, _ = http.NewRequest("GET", url+"/", nil)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261122/eu-west-1/es/aws4_request, SignedHeaders=host, Signature=00")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 400 || !strings.Contains(string(b), "send it unsigned") || len(seen) != 1 {
+		t.Errorf("a client's SigV4: %d %s (upstream hit %d)", res.StatusCode, b, len(seen))
+	}
+}
+
+// TestDashboardsFlow: a redirect is not followed but handed back, with a
+// Location that points at the upstream rewritten to the proxy; cookies and
+// osd-xsrf pass through.
+func TestDashboardsFlow(t *testing.T) {
+	var upstreamURL string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/_dashboards/app/home", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie("security_authentication"); err != nil {
+			http.Redirect(w, r, upstreamURL+"/_dashboards/login?nextUrl=%2F_dashboards%2Fapp%2Fhome", http.StatusFound)
+			return
+		}
+		w.Write([]byte("home"))
+	})
+	mux.HandleFunc("/_dashboards/api/session", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Osd-Xsrf") != "true" {
+			http.Error(w, "missing osd-xsrf", 400)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "security_authentication", Value: "s3ss10n", Path: "/"})
+		w.Write([]byte("{}"))
+	})
+	v, _ := sigv4test.NewHandler(func(o *sigv4test.Options) {
+		o.Credentials = []aws.Credentials{keys}
+		o.Region, o.Handler = "eu-west-1", mux
+	})
+	up := httptest.NewServer(v)
+	defer up.Close()
+	upstreamURL = up.URL
+	p, _ := proxy.New(up.URL, func(o *proxy.Options) {
+		o.Transport = func(to *transport.Options) {
+			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
+		}
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	})
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	res, err := noFollow.Get(srv.URL + "/_dashboards/app/home")
+	if err != nil || res.StatusCode != 302 {
+		t.Fatalf("%v %v", res, err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, srv.URL+"/_dashboards/login") {
+		t.Errorf("Location %q, want it on the proxy %s", loc, srv.URL)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/_dashboards/api/session", strings.NewReader("{}"))
+	req.Header.Set("osd-xsrf", "true")
+	res, err = noFollow.Do(req)
+	if err != nil || res.StatusCode != 200 || len(res.Cookies()) != 1 {
+		t.Fatalf("session: %v %v", res, err)
+	}
+	res.Body.Close()
+	req, _ = http.NewRequest("GET", srv.URL+"/_dashboards/app/home", nil)
+	req.AddCookie(res.Cookies()[0])
+	res, err = noFollow.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("home with the cookie: %v %v", res, err)
+	}
+	res.Body.Close()
+}
+
+// TestStreamingFlushesEachEvent: a server-sent event reaches the client
+// as soon as the upstream writes it, not when the response ends.
+func TestStreamingFlushesEachEvent(t *testing.T) {
+	url, _, _ := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte("data: first\n\n"))
+		w.(http.Flusher).Flush()
+		time.Sleep(time.Second)
+		w.Write([]byte("data: second\n\n"))
+	}))
+	start := time.Now()
+	res, err := http.Get(url + "/_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	line, _ := bufio.NewReader(res.Body).ReadString('\n')
+	first := time.Since(start)
+	t.Logf("time to the first event: %v (the stream lasts 1 s)", first.Round(time.Millisecond))
+	if line != "data: first\n" || first > 500*time.Millisecond {
+		t.Errorf("first event %q after %v, want it at once", line, first)
+	}
+}
+
+// TestUpstreamDown: an upstream that does not answer gets a 502 with a
+// message, at once.
+func TestUpstreamDown(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	p, err := proxy.New("http://"+addr, func(o *proxy.Options) {
+		o.Transport = func(to *transport.Options) {
+			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, "")
+		}
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 502 || !strings.Contains(string(b), "connection refused") {
+		t.Errorf("%d %s", res.StatusCode, b)
+	}
+}
+
+// TestRefusalLoggedWithDiagnosis: a refusal from AWS is logged with its
+// diagnosis, and the client gets the body with the echoed token redacted.
+func TestRefusalLoggedWithDiagnosis(t *testing.T) {
+	url, _, logs := setup(t, nil, func(o *proxy.Options) {
+		o.Transport = func(to *transport.Options) {
+			to.Region = "eu-west-1"
+			to.Credentials = credentials.NewStatic(keys.AccessKeyID, "a-wrong-secret", keys.SessionToken)
+		}
+	})
+	res, err := http.Get(url + "/_cat/indices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 403 || strings.Contains(string(b), keys.SessionToken) || !strings.Contains(string(b), "<redacted>") {
+		t.Errorf("%d %s", res.StatusCode, b)
+	}
+	if !strings.Contains(logs.String(), "cause=\"signature mismatch\"") || strings.Contains(logs.String(), keys.SessionToken) {
+		t.Errorf("log:\n%s", logs)
+	}
+}
+
+func TestNewRefusesBadUpstreams(t *testing.T) {
+	for _, u := range []string{"", "localhost:9200", "ftp://x", "https://x/some/path", "https://x/?q=1"} {
+		if _, err := proxy.New(u); err == nil || !strings.Contains(err.Error(), "is not a URL such as") {
+			t.Errorf("%q: %v", u, err)
+		}
+	}
+}
+
+// zeros yields n zero bytes without holding them.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > z.n {
+		p = p[:z.n]
+	}
+	clear(p)
+	z.n -= int64(len(p))
+	return len(p), nil
+}
+
+// TestLargeBodyMemoryBounded: a 256 MiB request body goes through the
+// proxy (spooled once, hashed, sent from the spool) while the heap grows by
+// far less than the body.
+func TestLargeBodyMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("256 MiB through the proxy")
+	}
+	const size = 256 << 20
+	var got int64
+	// The upstream for this test only drains the body: sigv4test reads a
+	// body whole to check its hash, which would measure the verifier.
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.Copy(io.Discard, r.Body)
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") || r.Header.Get("X-Amz-Content-Sha256") == "" {
+			http.Error(w, "unsigned", 403)
+		}
+	}))
+	defer up.Close()
+	p, err := proxy.New(up.URL, func(o *proxy.Options) {
+		o.Transport = func(to *transport.Options) {
+			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
+		}
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak uint64
+	done := make(chan struct{})
+	go func() {
+		var m runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak {
+				peak = m.HeapInuse
+			}
+		}
+	}()
+	req, _ := http.NewRequest("POST", srv.URL+"/_bulk", &zeros{size})
+	req.ContentLength = size
+	res, err := http.DefaultClient.Do(req)
+	close(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	growth := int64(peak) - int64(base.HeapInuse)
+	t.Logf("256 MiB body through the proxy: heap in use grew by %d MiB at most", growth>>20)
+	if res.StatusCode != 200 || got != size {
+		t.Fatalf("status %d, upstream got %d bytes", res.StatusCode, got)
+	}
+	if growth > 64<<20 {
+		t.Errorf("heap grew by %d MiB for a 256 MiB body: not bounded", growth>>20)
+	}
+}
