@@ -15,6 +15,7 @@ require (
 	github.com/elastic/go-elasticsearch/v7 v7.13.1
 	github.com/opensearch-project/opensearch-go/v2 v2.3.0
 	github.com/opensearch-project/opensearch-go/v4 v4.6.0
+	github.com/prometheus/client_golang v1.23.2
 	github.com/prometheus/common v0.71.0
 	github.com/prometheus/sigv4 v0.5.0
 	golang.org/x/net v0.58.0
@@ -37,7 +38,6 @@ require (
 	github.com/jpillora/backoff v1.0.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/mwitkow/go-conntrack v0.0.0-20190716064945-2f068394615f // indirect
-	github.com/prometheus/client_golang v1.23.2 // indirect
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/procfs v0.21.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect

@@ -35,6 +35,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
@@ -44,6 +45,11 @@ import (
 // HealthPath answers 200 with a small JSON body, without contacting AWS,
 // for load balancers and orchestrators.
 const HealthPath = "/_sigv4/health"
+
+// MetricsPath exposes the proxy's metrics in the Prometheus text format:
+// requests by method and status, latency, bytes in and out, credential
+// fetches and refusals by diagnosed cause.
+const MetricsPath = "/_sigv4/metrics"
 
 // Options configure a proxy.
 type Options struct {
@@ -65,6 +71,7 @@ type Proxy struct {
 	tr       *transport.Transport
 	rp       *httputil.ReverseProxy
 	log      *slog.Logger
+	m        *metrics
 }
 
 // New returns a proxy to upstream, an http or https URL without a path (a
@@ -82,16 +89,18 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	m := newMetrics()
 	tr, err := transport.New(func(to *transport.Options) {
 		if o.Transport != nil {
 			o.Transport(to)
 		}
 		to.Endpoint = u.String()
+		to.Credentials = m.countFetches(to.Credentials)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sigv4/proxy: %w", err)
 	}
-	p := &Proxy{upstream: u, tr: tr, log: o.Logger}
+	p := &Proxy{upstream: u, tr: tr, log: o.Logger, m: m}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
@@ -118,10 +127,20 @@ func (p *Proxy) Transport() *transport.Transport { return p.tr }
 // check.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if r.URL.Path == MetricsPath && r.Method == http.MethodGet {
+		p.m.handler.ServeHTTP(w, r)
+		return
+	}
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	in := &countingBody{ReadCloser: r.Body}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = in
+	}
 	defer func() {
+		took := time.Since(start)
+		p.m.observe(r.Method, rec.status, atomic.LoadInt64(&in.n), rec.bytes, took)
 		p.log.Info("sigv4 proxy", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"bytes", rec.bytes, "duration", time.Since(start).Round(time.Microsecond))
+			"bytes", rec.bytes, "duration", took.Round(time.Microsecond))
 	}()
 	switch {
 	case r.URL.Path == HealthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
@@ -152,6 +171,7 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	}
 	if res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized {
 		if d := p.tr.DiagnosisFor(res.Header); d != nil {
+			p.m.refusals.WithLabelValues(d.Cause.String()).Inc()
 			path := ""
 			if res.Request != nil {
 				path = res.Request.URL.Path

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,11 +332,12 @@ func TestLargeBodyMemoryBounded(t *testing.T) {
 		t.Skip("256 MiB through the proxy")
 	}
 	const size = 256 << 20
-	var got int64
+	var got atomic.Int64
 	// The upstream for this test only drains the body: sigv4test reads a
 	// body whole to check its hash, which would measure the verifier.
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, _ = io.Copy(io.Discard, r.Body)
+		n, _ := io.Copy(io.Discard, r.Body)
+		got.Store(n)
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") || r.Header.Get("X-Amz-Content-Sha256") == "" {
 			http.Error(w, "unsigned", 403)
 		}
@@ -357,8 +359,9 @@ func TestLargeBodyMemoryBounded(t *testing.T) {
 	var base runtime.MemStats
 	runtime.ReadMemStats(&base)
 	var peak uint64
-	done := make(chan struct{})
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		var m runtime.MemStats
 		for {
 			select {
@@ -376,16 +379,65 @@ func TestLargeBodyMemoryBounded(t *testing.T) {
 	req.ContentLength = size
 	res, err := http.DefaultClient.Do(req)
 	close(done)
+	<-stopped
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
 	growth := int64(peak) - int64(base.HeapInuse)
 	t.Logf("256 MiB body through the proxy: heap in use grew by %d MiB at most", growth>>20)
-	if res.StatusCode != 200 || got != size {
-		t.Fatalf("status %d, upstream got %d bytes", res.StatusCode, got)
+	if res.StatusCode != 200 || got.Load() != size {
+		t.Fatalf("status %d, upstream got %d bytes", res.StatusCode, got.Load())
 	}
 	if growth > 64<<20 {
 		t.Errorf("heap grew by %d MiB for a 256 MiB body: not bounded", growth>>20)
+	}
+}
+
+// TestMetrics: the Prometheus endpoint counts requests by method and code,
+// refusals by cause, bytes and credential fetches, without contacting the
+// upstream itself.
+func TestMetrics(t *testing.T) {
+	url, v, _ := setup(t, nil, func(o *proxy.Options) {
+		o.Transport = func(to *transport.Options) {
+			to.Region = "eu-west-1"
+			to.Credentials = credentials.NewStatic(keys.AccessKeyID, "a-wrong-secret", keys.SessionToken)
+		}
+	})
+	for i := 0; i < 2; i++ {
+		res, err := http.Post(url+"/idx/_doc", "application/json", strings.NewReader(`{"a":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	hits := v.Accepted() + v.Rejected()
+	// A request is counted when its handler returns, which may be just
+	// after the client has the whole response: poll briefly.
+	var b []byte
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		res, err := http.Get(url + proxy.MetricsPath)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%v %v", res, err)
+		}
+		b, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(b), `sigv4_proxy_requests_total{code="403",method="POST"} 2`) || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range []string{
+		`sigv4_proxy_requests_total{code="403",method="POST"} 2`,
+		`sigv4_proxy_refusals_total{cause="signature mismatch"} 2`,
+		`sigv4_proxy_request_bytes_total 14`,
+		`sigv4_proxy_credential_fetches_total 1`,
+		`sigv4_proxy_request_duration_seconds_count{method="POST"} 2`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %q:\n%s", want, b)
+		}
+	}
+	if v.Accepted()+v.Rejected() != hits {
+		t.Error("the metrics endpoint reached the upstream")
 	}
 }

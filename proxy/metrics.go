@@ -1,0 +1,99 @@
+package proxy
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/opensearch-sigv4/sigv4/credentials"
+)
+
+// metrics are one proxy's, in a registry of its own, so that two proxies
+// in one process do not collide.
+type metrics struct {
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	bytesIn       prometheus.Counter
+	bytesOut      prometheus.Counter
+	refusals      *prometheus.CounterVec
+	fetches       prometheus.Counter
+	handler       http.Handler
+	fetchFailures prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigv4_proxy_requests_total",
+			Help: "Requests forwarded (or answered), by method and status code."}, []string{"method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sigv4_proxy_request_duration_seconds",
+			Help: "Time from the client's request to the end of the response.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}, []string{"method"}),
+		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "sigv4_proxy_request_bytes_total",
+			Help: "Request body bytes received from clients."}),
+		bytesOut: prometheus.NewCounter(prometheus.CounterOpts{Name: "sigv4_proxy_response_bytes_total",
+			Help: "Response body bytes sent to clients."}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sigv4_proxy_refusals_total",
+			Help: "Requests AWS or OpenSearch refused (403, 401), by diagnosed cause."}, []string{"cause"}),
+		fetches: prometheus.NewCounter(prometheus.CounterOpts{Name: "sigv4_proxy_credential_fetches_total",
+			Help: "Credentials fetched from their source (the first fetch and every refresh)."}),
+		fetchFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "sigv4_proxy_credential_fetch_failures_total",
+			Help: "Credential fetches that failed."}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.refusals, m.fetches, m.fetchFailures)
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m
+}
+
+func (m *metrics) observe(method string, status int, in, out int64, took time.Duration) {
+	m.requests.WithLabelValues(method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method).Observe(took.Seconds())
+	m.bytesIn.Add(float64(in))
+	m.bytesOut.Add(float64(out))
+}
+
+// countFetches wraps a provider so that each fetch is counted; the
+// transport keeps the wrapper in its credentials cache, so a fetch is the
+// first retrieval or a refresh. A cache of the caller's own is counted per
+// retrieval it serves, since it fetches on its own.
+func (m *metrics) countFetches(p aws.CredentialsProvider) aws.CredentialsProvider {
+	switch p.(type) {
+	case *credentials.Cache, *aws.CredentialsCache:
+		return p
+	case nil:
+		p = credentials.NewDefaultChain()
+	}
+	return fetchCounter{p, m}
+}
+
+type fetchCounter struct {
+	p aws.CredentialsProvider
+	m *metrics
+}
+
+func (f fetchCounter) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	f.m.fetches.Inc()
+	c, err := f.p.Retrieve(ctx)
+	if err != nil {
+		f.m.fetchFailures.Inc()
+	}
+	return c, err
+}
+
+// countingBody counts the bytes read from a request body.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	atomic.AddInt64(&c.n, int64(n))
+	return n, err
+}
