@@ -339,7 +339,7 @@ func TestLargeBodyMemoryBounded(t *testing.T) {
 		n, _ := io.Copy(io.Discard, r.Body)
 		got.Store(n)
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") || r.Header.Get("X-Amz-Content-Sha256") == "" {
-			http.Error(w, "unsigned", 403)
+			http.Error(w, "unsigned", http.StatusForbidden)
 		}
 	}))
 	defer up.Close()
