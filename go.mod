@@ -16,8 +16,9 @@ require (
 	github.com/opensearch-project/opensearch-go/v2 v2.3.0
 	github.com/opensearch-project/opensearch-go/v4 v4.6.0
 	github.com/prometheus/client_golang v1.23.2
-	github.com/prometheus/common v0.71.0
-	github.com/prometheus/sigv4 v0.5.0
+	github.com/prometheus/common v0.67.5
+	github.com/prometheus/sigv4 v0.4.1
+	golang.org/x/crypto v0.55.0
 	golang.org/x/net v0.58.0
 )
 

@@ -198,6 +198,7 @@ func parse(args []string) (*options, error) {
 
 const usage = `usage: sigv4 [options] URL
        sigv4 whoami [--map ROLE] [options] URL
+       sigv4 proxy [flags] UPSTREAM_URL     (sigv4 proxy -h)
 
 curl for IAM-protected Amazon OpenSearch Service: every request is signed
 with AWS Signature Version 4 (credentials from the environment, AWS_PROFILE

@@ -194,7 +194,7 @@ func TestExitCodesLikeCurl(t *testing.T) {
 		{append(r, "http://no-such-host.invalid/"), exitResolve, "no-such-host.invalid"},
 		{append(r, closedURL), exitConnect, "connect"},
 		{append(r, "whoami", closedURL), exitConnect, "connect"},
-		{append(r, "-m", "0.5", "http://"+silent.Addr().String()+"/"), exitTimeout, "Timeout"},
+		{append(r, "-m", "0.5", "http://"+silent.Addr().String()+"/"), exitTimeout, "timed out"},
 		{append(r, "https://"+plain.Listener.Addr().String()+"/"), exitTLS, "TLS handshake failed"},
 		{append(r, "-o", filepath.Join(t.TempDir(), "no-such-dir", "out"), plain.URL+"/"), exitWrite, "cannot write the output"},
 	} {

@@ -6,6 +6,7 @@
 //
 //	sigv4 [options] URL
 //	sigv4 whoami [--map ROLE] [options] URL
+//	sigv4 proxy [flags] UPSTREAM_URL
 //
 // Its flags are curl's, with curl's meaning and exit codes (sigv4 --help
 // lists them); an HTTP error status exits 22 after writing the body, as
@@ -13,6 +14,10 @@
 // (403, or the 401 of fine-grained access control) gets a diagnosis of the
 // cause and the fix on standard error. No output ever shows the secret key,
 // the session token (raw or JSON-escaped) or a signature.
+//
+// proxy runs a local signing proxy to one upstream, for tools that cannot
+// sign (package proxy): loopback by default; any other address requires
+// client certificates or basic auth, or --insecure-listen.
 //
 // whoami asks the cluster who the credentials are
 // (_plugins/_security/authinfo): user name, backend roles, OpenSearch
@@ -70,6 +75,9 @@ type cli struct {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "proxy" {
+		return runProxy(args[1:], stderr)
+	}
 	o, err := parse(args)
 	c := &cli{o: o, stdin: stdin, stdout: stdout, stderr: stderr}
 	if err != nil {
