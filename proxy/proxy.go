@@ -62,7 +62,17 @@ type Options struct {
 	// duration) and, for every refusal from AWS, its diagnosis; never a
 	// secret. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// UpstreamTimeout bounds the wait for the upstream's response headers,
+	// after which the client gets 504 with a message instead of a hang.
+	// Zero means DefaultUpstreamTimeout. It applies to the base transport
+	// the proxy makes; a Base of your own keeps its own timeouts.
+	UpstreamTimeout time.Duration
 }
+
+// DefaultUpstreamTimeout is long enough for a slow search or a large
+// _bulk to start answering, as OpenSearch does long before it.
+const DefaultUpstreamTimeout = 5 * time.Minute
 
 // Proxy is the signing reverse proxy. It is safe for concurrent use.
 // Create one with [New].
@@ -89,10 +99,18 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.UpstreamTimeout <= 0 {
+		o.UpstreamTimeout = DefaultUpstreamTimeout
+	}
 	m := newMetrics()
 	tr, err := transport.New(func(to *transport.Options) {
 		if o.Transport != nil {
 			o.Transport(to)
+		}
+		if to.Base == nil {
+			base := http.DefaultTransport.(*http.Transport).Clone()
+			base.ResponseHeaderTimeout = o.UpstreamTimeout
+			to.Base = base
 		}
 		to.Endpoint = u.String()
 		to.Credentials = m.countFetches(to.Credentials)
@@ -188,7 +206,7 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusBadGateway
 	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) || strings.Contains(err.Error(), "timeout awaiting response headers") {
 		status = http.StatusGatewayTimeout
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {

@@ -445,3 +445,62 @@ func TestMetrics(t *testing.T) {
 		t.Error("the metrics endpoint reached the upstream")
 	}
 }
+
+// TestSlowUpstream: an upstream that does not answer in time gets the
+// client a 504 with a message, not a hang.
+func TestSlowUpstream(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer up.Close()
+	defer close(release)
+	p, err := proxy.New(up.URL, func(o *proxy.Options) {
+		o.Transport = func(to *transport.Options) {
+			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, "")
+		}
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.UpstreamTimeout = 200 * time.Millisecond
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	start := time.Now()
+	res, err := http.Get(srv.URL + "/_search")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(b), "timeout") || time.Since(start) > 3*time.Second {
+		t.Errorf("%d %s after %v", res.StatusCode, b, time.Since(start))
+	}
+}
+
+// TestClientDisconnectsMidBody: a client that goes away in the middle of
+// its body sends nothing upstream, and the proxy serves the next request.
+func TestClientDisconnectsMidBody(t *testing.T) {
+	url, v, _ := setup(t, nil)
+	host := strings.TrimPrefix(url, "http://")
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "POST /_bulk HTTP/1.1\r\nHost: "+host+"\r\nContent-Type: application/x-ndjson\r\nContent-Length: 1048576\r\n\r\n")
+	io.WriteString(c, strings.Repeat("x", 64<<10))
+	c.Close()
+	time.Sleep(200 * time.Millisecond)
+	if n := v.Accepted() + v.Rejected(); n != 0 {
+		t.Errorf("the upstream got %d requests from a body that never ended", n)
+	}
+	res, err := http.Get(url + "/")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("the next request: %v %v", res, err)
+	}
+	res.Body.Close()
+}
