@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	opensearch "github.com/opensearch-project/opensearch-go/v2"
+	opensearchv4 "github.com/opensearch-project/opensearch-go/v4"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
@@ -503,4 +506,24 @@ func TestClientDisconnectsMidBody(t *testing.T) {
 		t.Fatalf("the next request: %v %v", res, err)
 	}
 	res.Body.Close()
+}
+
+// TestOpenSearchGoV4ThroughTheProxy: opensearch-go v4 without a signer.
+func TestOpenSearchGoV4ThroughTheProxy(t *testing.T) {
+	url, v, _ := setup(t, nil)
+	client, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearchv4.Config{Addresses: []string{url}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := client.Index(ctx, opensearchapi.IndexReq{Index: "books", DocumentID: "1", Body: strings.NewReader(`{"title":"東京物語"}`)}); err != nil {
+		t.Fatalf("index: %v", err)
+	}
+	resp, err := client.Search(ctx, &opensearchapi.SearchReq{Indices: []string{"books"}, Params: opensearchapi.SearchParams{Query: "title:東京"}})
+	if err != nil || resp.Hits.Total.Value != 1 {
+		t.Fatalf("search: %v %v", resp, err)
+	}
+	if v.Accepted() != 2 || v.Rejected() != 0 {
+		t.Errorf("upstream accepted %d, rejected %d", v.Accepted(), v.Rejected())
+	}
 }
