@@ -1,7 +1,6 @@
 package credentials
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
 type fakeClock struct {
@@ -182,7 +183,7 @@ func TestCacheSlowProviderBlocksNobody(t *testing.T) {
 func TestCacheRefreshFailureKeepsServingThenErrors(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	p := &countingProvider{clock: clock, life: time.Hour}
-	var logs syncBuffer
+	var logs testenv.Buffer
 	c := newTestCache(p, clock, func(o *CacheOptions) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	c.Retrieve(context.Background())
 	p.fail.Store(true)
@@ -334,19 +335,6 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
-
-// syncBuffer is a bytes.Buffer safe for a logger in another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // sequenceProvider returns the credentials given, one per call, then the
 // last forever, counting calls.

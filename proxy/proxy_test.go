@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -34,22 +33,9 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 var keys = aws.Credentials{AccessKeyID: "AKIDPROXYTEST", SecretAccessKey: "proxy-test-secret", SessionToken: "proxy-test-token-0123456789"}
 
-// syncBuffer is a log destination for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // setup starts a verifying upstream (in front of next, or a stand-in) and
 // a proxy to it; it returns the proxy's URL.
-func setup(t *testing.T, next http.Handler, fns ...func(*proxy.Options)) (proxyURL string, v *sigv4test.Handler, logs *syncBuffer) {
+func setup(t *testing.T, next http.Handler, fns ...func(*proxy.Options)) (proxyURL string, v *sigv4test.Handler, logs *testenv.Buffer) {
 	t.Helper()
 	if next == nil {
 		next = standin.New()
@@ -63,7 +49,7 @@ func setup(t *testing.T, next http.Handler, fns ...func(*proxy.Options)) (proxyU
 	}
 	up := httptest.NewServer(v)
 	t.Cleanup(up.Close)
-	logs = &syncBuffer{}
+	logs = &testenv.Buffer{}
 	p, err := proxy.New(up.URL, append([]func(*proxy.Options){func(o *proxy.Options) {
 		o.Transport = func(to *transport.Options) {
 			to.Region = "eu-west-1"

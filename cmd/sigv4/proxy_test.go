@@ -9,32 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
-
-// lockedBuffer is a buffer the command's output is copied into while the
-// test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -58,12 +40,12 @@ func toolEnvList(t *testing.T) []string {
 // startProxy runs `sigv4 proxy` on a free loopback port and waits for its
 // health check; at the end of the test it sends SIGTERM and checks that
 // the proxy drained and exited 0.
-func startProxy(t *testing.T, args ...string) (url string, logs *lockedBuffer) {
+func startProxy(t *testing.T, args ...string) (url string, logs *testenv.Buffer) {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, append([]string{"proxy", "--listen", addr}, args...)...)
 	cmd.Env = toolEnvList(t)
-	logs = &lockedBuffer{}
+	logs = &testenv.Buffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

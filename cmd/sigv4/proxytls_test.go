@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
 // testCA issues certificates for the listener-security test.
@@ -79,7 +81,7 @@ func TestProxyClientCertificates(t *testing.T) {
 	cmd := exec.Command(bin, "proxy", "--listen", "0.0.0.0:"+port, "--region", testRegion,
 		"--tls-cert", write("server.pem", scert), "--tls-key", write("server.key", skey), "--client-ca", write("ca.pem", ca.pem), e.URL)
 	cmd.Env = toolEnvList(t)
-	logs := &lockedBuffer{}
+	logs := &testenv.Buffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
