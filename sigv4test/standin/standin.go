@@ -11,8 +11,9 @@
 //
 // It answers: GET / (cluster info); an index (/INDEX: PUT, HEAD, GET,
 // DELETE); documents (/INDEX/_doc/ID, and POST /INDEX/_doc); _bulk
-// (NDJSON, gzip bodies too); _search with q= or a match query;
-// _cat/indices; _refresh; and the security plugin's authinfo and
+// (NDJSON, gzip bodies too); _search with q= or a match query, and
+// scrolls (_search?scroll=, then /_search/scroll with the id in the query,
+// the body or the path; DELETE frees it); _cat/indices; _refresh; and the security plugin's authinfo and
 // rolesmapping (GET, PUT). It keeps everything in memory. It is not
 // OpenSearch: no mappings, no scoring, no aggregations.
 package standin
@@ -21,6 +22,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,6 +42,15 @@ type Server struct {
 	nextID    int
 	principal string
 	mappings  map[string]roleMapping
+	scrolls   map[string]*scroll
+	nextScrl  int
+}
+
+// scroll is an open scroll: the hits not yet returned and the page size.
+type scroll struct {
+	rest  []map[string]any
+	size  int
+	total int
 }
 
 // roleMapping is a role mapping of the security plugin.
@@ -56,6 +67,7 @@ type roleMapping struct {
 func New() *Server {
 	return &Server{
 		indices:  map[string]map[string]json.RawMessage{},
+		scrolls:  map[string]*scroll{},
 		mappings: map[string]roleMapping{"all_access": {Users: []string{"admin"}, BackendRoles: []string{}, Hosts: []string{}, Description: "Maps the master user"}},
 	}
 }
@@ -142,6 +154,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	case len(segs) == 2 && segs[0] == "_cat" && segs[1] == "indices":
 		s.catIndices(w, r)
+	case len(segs) >= 2 && len(segs) <= 3 && segs[0] == "_search" && segs[1] == "scroll":
+		s.scroll(w, r, segs[2:], body)
 	case len(segs) >= 1 && segs[len(segs)-1] == "_bulk":
 		index := ""
 		if len(segs) == 2 {
@@ -303,13 +317,21 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, index string, bo
 	if _, v, ok := strings.Cut(text, ":"); ok {
 		text = v
 	}
+	size := -1
+	if v, err := strconv.Atoi(r.URL.Query().Get("size")); err == nil && v >= 0 {
+		size = v
+	}
 	if len(body) > 0 {
 		var q struct {
 			Query struct {
 				Match map[string]any `json:"match"`
 			} `json:"query"`
+			Size *int `json:"size"`
 		}
 		if json.Unmarshal(body, &q) == nil {
+			if q.Size != nil && *q.Size >= 0 {
+				size = *q.Size
+			}
 			for _, v := range q.Query.Match {
 				switch v := v.(type) {
 				case string:
@@ -322,7 +344,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, index string, bo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var hits []map[string]any
+	hits := []map[string]any{}
 	names := make([]string, 0, len(s.indices))
 	for n := range s.indices {
 		if index == "" || n == index || strings.HasSuffix(index, "*") && strings.HasPrefix(n, strings.TrimSuffix(index, "*")) {
@@ -346,10 +368,84 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, index string, bo
 			}
 		}
 	}
-	writeJSON(w, 200, map[string]any{
-		"took": 1, "timed_out": false,
-		"hits": map[string]any{"total": map[string]any{"value": len(hits), "relation": "eq"}, "max_score": 1.0, "hits": hits},
-	})
+	total := len(hits)
+	resp := map[string]any{"took": 1, "timed_out": false}
+	if r.URL.Query().Get("scroll") != "" {
+		if size < 0 {
+			size = 10
+		}
+		page := min(size, len(hits))
+		s.nextScrl++
+		// OpenSearch's scroll ids are URL-safe base64 with padding; these
+		// are too, so that an id crosses paths, queries and bodies intact.
+		id := base64.URLEncoding.EncodeToString([]byte(fmt.Sprintf("standin-scroll:%d:%s", s.nextScrl, index)))
+		s.scrolls[id] = &scroll{rest: hits[page:], size: size, total: total}
+		hits = hits[:page]
+		resp["_scroll_id"] = id
+	} else if size >= 0 && size < len(hits) {
+		hits = hits[:size]
+	}
+	resp["hits"] = map[string]any{"total": map[string]any{"value": total, "relation": "eq"}, "max_score": 1.0, "hits": hits}
+	writeJSON(w, 200, resp)
+}
+
+// scroll answers /_search/scroll: the next page of an open scroll (GET or
+// POST, the id in the path, the scroll_id parameter or the body), or DELETE
+// to free scrolls (ids in the path, comma separated, or in the body).
+func (s *Server) scroll(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+	var ids []string
+	if len(rest) == 1 {
+		ids = strings.Split(rest[0], ",")
+	} else if v := r.URL.Query().Get("scroll_id"); v != "" {
+		ids = strings.Split(v, ",")
+	} else if len(body) > 0 {
+		var b struct {
+			ScrollID json.RawMessage `json:"scroll_id"`
+		}
+		if err := json.Unmarshal(body, &b); err != nil {
+			errorJSON(w, 400, "parse_exception", "cannot parse the scroll body: "+err.Error())
+			return
+		}
+		var one string
+		if json.Unmarshal(b.ScrollID, &one) == nil {
+			ids = []string{one}
+		} else if err := json.Unmarshal(b.ScrollID, &ids); err != nil {
+			errorJSON(w, 400, "parse_exception", "scroll_id must be a string or a list of strings")
+			return
+		}
+	}
+	if len(ids) == 0 || ids[0] == "" {
+		errorJSON(w, 400, "action_request_validation_exception", "Validation Failed: 1: no scroll ids specified;")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.Method {
+	case http.MethodDelete:
+		freed := 0
+		for _, id := range ids {
+			if _, ok := s.scrolls[id]; ok {
+				delete(s.scrolls, id)
+				freed++
+			}
+		}
+		writeJSON(w, 200, map[string]any{"succeeded": true, "num_freed": freed})
+	case http.MethodGet, http.MethodPost:
+		sc, ok := s.scrolls[ids[0]]
+		if !ok {
+			errorJSON(w, 404, "search_context_missing_exception", "No search context found for id ["+ids[0]+"]")
+			return
+		}
+		page := min(sc.size, len(sc.rest))
+		hits := sc.rest[:page]
+		sc.rest = sc.rest[page:]
+		writeJSON(w, 200, map[string]any{
+			"took": 1, "timed_out": false, "_scroll_id": ids[0],
+			"hits": map[string]any{"total": map[string]any{"value": sc.total, "relation": "eq"}, "max_score": 1.0, "hits": hits},
+		})
+	default:
+		errorJSON(w, 405, "method_not_allowed", "the stand-in scrolls with GET, POST or DELETE, not "+r.Method)
+	}
 }
 
 func (s *Server) catIndices(w http.ResponseWriter, r *http.Request) {
