@@ -87,7 +87,11 @@ func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Si
 		}
 		// Not actually seekable (a pipe, say): read it like any other body.
 	}
-	sp, err := spool.Read(ctx, req.Body, h, spool.DefaultMemory)
+	size := req.ContentLength
+	if size == 0 {
+		size = -1 // with a Body, 0 means unknown (net/http.Request.ContentLength)
+	}
+	sp, err := spool.Read(ctx, req.Body, h, spool.DefaultMemory, size)
 	if err != nil {
 		return "", buf, newError(ErrBody, "reading the request body failed; nothing was sent", err)
 	}

@@ -35,9 +35,12 @@ type Spool struct {
 
 // Read reads r to its end into a spool, writing every byte to w (a hash)
 // as it is read, in memory up to memory bytes and in a temporary file
-// (in os.TempDir) beyond. It stops with ctx's error once ctx is done. It
-// does not close r.
-func Read(ctx context.Context, r io.Reader, w io.Writer, memory int64) (*Spool, error) {
+// (in os.TempDir) beyond. size is the body's length if known (a request's
+// ContentLength) or -1: it only sizes the in-memory chunks, so that a
+// 1 KiB body costs about 1 KiB rather than a whole chunk; a wrong size
+// costs memory, never bytes. It stops with ctx's error once ctx is done.
+// It does not close r.
+func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*Spool, error) {
 	s := &Spool{}
 	var buf []byte // the read buffer once the body goes to a file, which keeps the bytes
 	for {
@@ -48,7 +51,7 @@ func Read(ctx context.Context, r io.Reader, w io.Writer, memory int64) (*Spool, 
 		var chunk []byte
 		switch {
 		case s.file == nil:
-			chunk = make([]byte, chunkSize)
+			chunk = make([]byte, s.chunkLen(size))
 		case buf == nil:
 			buf = make([]byte, chunkSize)
 			chunk = buf
@@ -77,6 +80,16 @@ func Read(ctx context.Context, r io.Reader, w io.Writer, memory int64) (*Spool, 
 		runtime.AddCleanup(s, func(f *os.File) { f.Close() }, f)
 	}
 	return s, nil
+}
+
+// chunkLen is the length of the next in-memory chunk: a whole chunk, or
+// when the body's size is known and the rest of it is shorter, the rest
+// and one byte, so that a single read also finds the end.
+func (s *Spool) chunkLen(size int64) int {
+	if rest := size - s.size; size >= 0 && rest >= 0 && rest < chunkSize {
+		return int(rest) + 1
+	}
+	return chunkSize
 }
 
 var errWrite = errors.New("spool: writing the body to a temporary file failed")

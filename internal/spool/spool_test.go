@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/iotest"
@@ -38,40 +39,75 @@ func TestSpoolKeepsTheBodyInMemoryOrAFile(t *testing.T) {
 		{"one byte past it", 4*chunkSize + 1, 4 * chunkSize, false, 5000},
 		{"far past it", 3 << 20, 64 << 10, false, 32 << 10},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			want := body(c.size)
-			h := sha256.New()
-			r := onlyReader{iotest.HalfReader(io.LimitReader(bytes.NewReader(want), int64(len(want))))}
-			s, err := Read(context.Background(), r, h, c.memory)
-			if err != nil {
+		// The size given is a hint for sizing chunks: unknown, right, or
+		// wrong either way, the bytes kept are the body's.
+		for _, hint := range []struct {
+			name string
+			size int64
+		}{{"unknown", -1}, {"known", int64(c.size)}, {"too small", int64(c.size / 2)}, {"too large", int64(2*c.size + 5)}} {
+			t.Run(c.name+"/size "+hint.name, func(t *testing.T) { testSpool(t, c.size, c.memory, c.inMemory, hint.size) })
+		}
+	}
+}
+
+// testSpool spools a random body of size bytes, read in uneven pieces,
+// with memory and the size hint given, and checks where it went, its hash
+// and that it reads back whole, concurrently and through io.Copy.
+func testSpool(t *testing.T, size int, memory int64, inMemory bool, hint int64) {
+	want := body(size)
+	h := sha256.New()
+	r := onlyReader{iotest.HalfReader(io.LimitReader(bytes.NewReader(want), int64(len(want))))}
+	s, err := Read(context.Background(), r, h, memory, hint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != int64(size) || s.InMemory() != inMemory {
+		t.Fatalf("Len %d, InMemory %v; want %d, %v", s.Len(), s.InMemory(), size, inMemory)
+	}
+	if sum := sha256.Sum256(want); !bytes.Equal(h.Sum(nil), sum[:]) {
+		t.Fatal("the hash written while reading is not the body's")
+	}
+	// Read back four times, concurrently, each from the first byte.
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rc := s.Reader()
+			defer rc.Close()
+			got, err := io.ReadAll(rc)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("read back %d bytes (err %v), want the %d given", len(got), err, len(want))
+			}
+		}()
+	}
+	wg.Wait()
+	var copied bytes.Buffer
+	if n, err := io.Copy(&copied, s.Reader()); err != nil || n != int64(size) || !bytes.Equal(copied.Bytes(), want) {
+		t.Errorf("io.Copy of a reader: %d, %v", n, err)
+	}
+}
+
+// TestSpoolSizedBySize: a 1 KiB body of known size costs about 1 KiB, not
+// a 32 KiB chunk; unknown, it costs the chunk.
+func TestSpoolSizedBySize(t *testing.T) {
+	b := body(1 << 10)
+	perRead := func(size int64) uint64 {
+		const n = 200
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			if _, err := Read(context.Background(), onlyReader{bytes.NewReader(b)}, io.Discard, 1<<20, size); err != nil {
 				t.Fatal(err)
 			}
-			if s.Len() != int64(c.size) || s.InMemory() != c.inMemory {
-				t.Fatalf("Len %d, InMemory %v; want %d, %v", s.Len(), s.InMemory(), c.size, c.inMemory)
-			}
-			if sum := sha256.Sum256(want); !bytes.Equal(h.Sum(nil), sum[:]) {
-				t.Fatal("the hash written while reading is not the body's")
-			}
-			// Read back twice, concurrently, each from the first byte.
-			var wg sync.WaitGroup
-			for i := 0; i < 4; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					rc := s.Reader()
-					defer rc.Close()
-					got, err := io.ReadAll(rc)
-					if err != nil || !bytes.Equal(got, want) {
-						t.Errorf("read back %d bytes (err %v), want the %d given", len(got), err, len(want))
-					}
-				}()
-			}
-			wg.Wait()
-			var copied bytes.Buffer
-			if n, err := io.Copy(&copied, s.Reader()); err != nil || n != int64(c.size) || !bytes.Equal(copied.Bytes(), want) {
-				t.Errorf("io.Copy of a reader: %d, %v", n, err)
-			}
-		})
+		}
+		runtime.ReadMemStats(&after)
+		return (after.TotalAlloc - before.TotalAlloc) / n
+	}
+	known, unknown := perRead(1<<10), perRead(-1)
+	t.Logf("1 KiB body: %d B allocated per Read with its size, %d B without", known, unknown)
+	if known > 2<<10 || unknown < chunkSize {
+		t.Errorf("1 KiB body: %d B per Read with its size (want < 2 KiB), %d B without (want >= a chunk)", known, unknown)
 	}
 }
 
@@ -80,7 +116,7 @@ func TestSpoolKeepsTheBodyInMemoryOrAFile(t *testing.T) {
 func TestSpoolLeavesNoFile(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
-	s, err := Read(context.Background(), bytes.NewReader(body(1<<20)), io.Discard, 64<<10)
+	s, err := Read(context.Background(), bytes.NewReader(body(1<<20)), io.Discard, 64<<10, -1)
 	if err != nil || s.InMemory() {
 		t.Fatalf("%v, in memory %v", err, s.InMemory())
 	}
@@ -96,16 +132,16 @@ func TestSpoolLeavesNoFile(t *testing.T) {
 // that error.
 func TestSpoolStopsOnErrors(t *testing.T) {
 	boom := errors.New("producer failed")
-	if _, err := Read(context.Background(), io.MultiReader(bytes.NewReader(body(100<<10)), iotest.ErrReader(boom)), io.Discard, 1<<20); !errors.Is(err, boom) {
+	if _, err := Read(context.Background(), io.MultiReader(bytes.NewReader(body(100<<10)), iotest.ErrReader(boom)), io.Discard, 1<<20, -1); !errors.Is(err, boom) {
 		t.Errorf("read error: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Read(ctx, bytes.NewReader(body(100)), io.Discard, 1<<20); !errors.Is(err, context.Canceled) {
+	if _, err := Read(ctx, bytes.NewReader(body(100)), io.Discard, 1<<20, -1); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "absent"))
-	if _, err := Read(context.Background(), bytes.NewReader(body(200<<10)), io.Discard, 64<<10); !errors.Is(err, errWrite) || !errors.Is(err, os.ErrNotExist) {
+	if _, err := Read(context.Background(), bytes.NewReader(body(200<<10)), io.Discard, 64<<10, -1); !errors.Is(err, errWrite) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("no temporary folder: %v", err)
 	}
 }
