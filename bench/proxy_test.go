@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 	"github.com/opensearch-sigv4/sigv4/proxy"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -93,7 +94,7 @@ func BenchmarkProxy(b *testing.B) {
 					var mu sync.Mutex
 					var lat []time.Duration
 					rss := peakRSS()
-					peak := samplePeakHeap()
+					peak := testenv.PeakHeap(10 * time.Millisecond)
 					b.SetBytes(int64(size))
 					b.ReportAllocs()
 					stop := reportCPU(b)
@@ -128,29 +129,6 @@ func BenchmarkProxy(b *testing.B) {
 			}
 		}
 	}
-}
-
-// samplePeakHeap samples the heap in use until the returned function is
-// called, which returns the peak.
-func samplePeakHeap() func() uint64 {
-	var peak uint64
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > peak {
-				peak = m.HeapInuse
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}()
-	return func() uint64 { close(done); <-stopped; return peak }
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -24,8 +24,8 @@ type metrics struct {
 	bytesOut      prometheus.Counter
 	refusals      *prometheus.CounterVec
 	fetches       prometheus.Counter
-	handler       http.Handler
 	fetchFailures prometheus.Counter
+	handler       http.Handler // serves the registry holding the above
 }
 
 func newMetrics() *metrics {
@@ -60,8 +60,9 @@ func (m *metrics) observe(method string, status int, in, out int64, took time.Du
 
 // countFetches wraps a provider so that each fetch is counted; the
 // transport keeps the wrapper in its credentials cache, so a fetch is the
-// first retrieval or a refresh. A cache of the caller's own is counted per
-// retrieval it serves, since it fetches on its own.
+// first retrieval or a refresh. A cache of the caller's own is returned as
+// it is: it fetches on its own, out of sight, and its fetches are not
+// counted.
 func (m *metrics) countFetches(p aws.CredentialsProvider) aws.CredentialsProvider {
 	switch p.(type) {
 	case *credentials.Cache, *aws.CredentialsCache:

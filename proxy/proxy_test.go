@@ -356,27 +356,12 @@ func TestLargeBodyMemoryBounded(t *testing.T) {
 		runtime.GC()
 		var base runtime.MemStats
 		runtime.ReadMemStats(&base)
-		var peak uint64
-		done, stopped := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(stopped)
-			var m runtime.MemStats
-			for {
-				select {
-				case <-done:
-					return
-				case <-time.After(5 * time.Millisecond):
-				}
-				runtime.ReadMemStats(&m)
-				peak = max(peak, m.HeapInuse)
-			}
-		}()
+		stop := testenv.PeakHeap(5 * time.Millisecond)
 		req, _ := http.NewRequest("POST", srv.URL+"/_bulk", &zeros{size})
 		req.ContentLength = size
 		start := time.Now()
 		res, err := http.DefaultClient.Do(req)
-		close(done)
-		<-stopped
+		peak := stop()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -353,7 +353,6 @@ func (sg *signing) hashPayload() error {
 		return nil
 	}
 	var err error
-	sg.payloadHash = ""
 	sg.payloadHash, sg.mac, err = payloadHash(sg.req, sg.hash, sg.mac, &sg.sum)
 	return err
 }

@@ -486,14 +486,7 @@ func (t *Transport) diagnose(res *http.Response, sent *http.Request) *Diagnosis 
 	if d == nil || d.Cause != CauseCredentialScope {
 		return d
 	}
-	host := t.host
-	if host == "" {
-		host = sent.Host
-	}
-	if host == "" {
-		host = sent.URL.Host
-	}
-	sc, err := t.scope(sent.Context(), host)
+	sc, err := t.scope(sent.Context(), t.signingHost(sent))
 	if err == nil {
 		d.Fix += " The region " + sc.region + " came from " + sc.regionFrom + ", the service " + sc.service + " from " + sc.serviceFrom + "."
 	}
@@ -620,14 +613,7 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 	if !t.hostAllowed(r.URL.Host) {
 		return aws.Credentials{}, &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host}}
 	}
-	host := t.host
-	if host == "" {
-		host = r.Host
-	}
-	if host == "" {
-		host = r.URL.Host
-	}
-	sc, err := t.scope(ctx, host)
+	sc, err := t.scope(ctx, t.signingHost(r))
 	if err != nil {
 		var se *ScopeError
 		if errors.As(err, &se) {
@@ -651,6 +637,18 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 		}
 		return creds, nil
 	}
+}
+
+// signingHost is the host r is signed for, which decides its scope: the
+// SigningHost option, else the request's Host, else its URL's host.
+func (t *Transport) signingHost(r *http.Request) string {
+	switch {
+	case t.host != "":
+		return t.host
+	case r.Host != "":
+		return r.Host
+	}
+	return r.URL.Host
 }
 
 // dropSkew forgets a learned offset, reporting whether there was one.
