@@ -262,8 +262,17 @@ func readBasicAuthFile(path string) (map[string][]byte, error) {
 
 // basicAuth requires one of users' passwords on every request but the
 // health check (for load balancers). The client's Authorization is
-// consumed here: the proxy never forwards it.
+// consumed here: the proxy never forwards it. An unknown user's password is
+// compared with a hash of the users' highest cost, so that the time to
+// refuse does not tell which users exist.
 func basicAuth(users map[string][]byte, next http.Handler) http.Handler {
+	cost := bcrypt.MinCost
+	for _, h := range users {
+		if c, err := bcrypt.Cost(h); err == nil {
+			cost = max(cost, c)
+		}
+	}
+	dummyHash, _ := bcrypt.GenerateFromPassword([]byte("not a password"), cost)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == proxy.HealthPath {
 			next.ServeHTTP(w, r)
@@ -285,5 +294,3 @@ func basicAuth(users map[string][]byte, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.MinCost)
