@@ -130,11 +130,11 @@ func mergeHeaderCase(h http.Header) {
 }
 
 // collectHeaders appends to dst the request's headers that are signed, and
-// sorts dst, which may already hold the signer's own, by name. It reports
+// sorts dst, which may already hold the signer's own (sorted), by name. It reports
 // false, collecting nothing, when a header key is not in canonical form:
 // the caller then merges the keys (mergeHeaderCase) and collects again.
 func collectHeaders(dst []signedHeader, h http.Header, extra []string, all bool, arena *[]byte) ([]signedHeader, bool) {
-	n := len(dst)
+	n := len(dst) // the signer's own, sorted
 	for k, v := range h {
 		if http.CanonicalHeaderKey(k) != k {
 			return dst[:n], false
@@ -148,7 +148,7 @@ func collectHeaders(dst []signedHeader, h http.Header, extra []string, all bool,
 	} else {
 		// Insertion sort: a request signs a handful of headers, and it
 		// allocates nothing.
-		for i := 1; i < len(dst); i++ {
+		for i := max(n, 1); i < len(dst); i++ {
 			for j := i; j > 0 && dst[j].name < dst[j-1].name; j-- {
 				dst[j], dst[j-1] = dst[j-1], dst[j]
 			}

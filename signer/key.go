@@ -75,6 +75,57 @@ func hmacSHA256(key *derivedKey, msg []byte, out *[sha256.Size]byte, h hash.Hash
 	return buf
 }
 
+// innerHead is the inner state of HMAC after the key's inner pad and the
+// first block of a string to sign: "AWS4-HMAC-SHA256\n", X-Amz-Date and the
+// start of the credential scope, the same for every request signed in the
+// same second with the same key. Starting from it saves a compression of
+// SHA-256 per signature.
+type innerHead struct {
+	key   *derivedKey
+	block [sha256.BlockSize]byte
+	state []byte // as AppendBinary writes it, in room
+	room  [128]byte
+}
+
+// hmacStringToSign is hmacSHA256 for a string to sign, starting from the
+// saved inner state of its first block when the last signing had the same
+// key and first block, and saving it otherwise.
+func (c *keyCache) hmacStringToSign(key *derivedKey, sts []byte, out *[sha256.Size]byte, h hash.Hash, buf []byte) []byte {
+	u, ok := h.(encoding.BinaryUnmarshaler)
+	if !ok || key.inner == nil || len(sts) < sha256.BlockSize {
+		return hmacSHA256(key, sts, out, h, buf)
+	}
+	head := c.head.Load()
+	if head != nil && head.key == key && string(head.block[:]) == string(sts[:sha256.BlockSize]) {
+		if u.UnmarshalBinary(head.state) != nil {
+			return hmacSHA256(key, sts, out, h, buf)
+		}
+	} else {
+		a, ok := h.(encoding.BinaryAppender)
+		if !ok || u.UnmarshalBinary(key.inner) != nil {
+			return hmacSHA256(key, sts, out, h, buf)
+		}
+		h.Write(sts[:sha256.BlockSize])
+		head = &innerHead{key: key}
+		copy(head.block[:], sts)
+		st, err := a.AppendBinary(head.room[:0])
+		if err != nil {
+			return hmacSHA256(key, sts, out, h, buf)
+		}
+		head.state = st
+		c.head.Store(head)
+	}
+	h.Write(sts[sha256.BlockSize:])
+	buf = h.Sum(buf[:0])
+	if u.UnmarshalBinary(key.outer) != nil {
+		return hmacSHA256(key, sts, out, h, buf)
+	}
+	h.Write(buf)
+	buf = h.Sum(buf[:0])
+	copy(out[:], buf)
+	return buf
+}
+
 // hmacBytes is hmacSHA256 for the key derivation steps, where the key
 // changes at each step.
 func hmacBytes(key, msg []byte) [sha256.Size]byte {
@@ -108,6 +159,7 @@ type cacheKey struct {
 // the last one used in front: a process usually signs with one key.
 type keyCache struct {
 	last atomic.Pointer[cachedKey]
+	head atomic.Pointer[innerHead]
 	mu   sync.RWMutex
 	keys map[cacheKey]*derivedKey
 }

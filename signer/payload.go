@@ -3,7 +3,6 @@ package signer
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"hash"
 	"io"
 	"net/http"
@@ -156,6 +155,6 @@ type onlyWriter struct{ io.Writer }
 // sumHex writes h's sum in hex to out, using buf for the sum.
 func sumHex(h hash.Hash, buf []byte, out *[2 * sha256.Size]byte) []byte {
 	buf = h.Sum(buf[:0])
-	hex.Encode(out[:], buf)
+	hexSum(out, (*[sha256.Size]byte)(buf))
 	return buf
 }

@@ -84,6 +84,8 @@ type Signer struct {
 	// process signs for one scope, many times a second.
 	lastScope atomic.Pointer[scope]
 	lastDate  atomic.Pointer[formattedDate]
+	lastCreds atomic.Pointer[checkedCreds]
+	lastHost  atomic.Pointer[hostMemo]
 
 	// Conformance-test policies, unexported: the official test suite signs
 	// every header present, adds no payload header, and resolves dot
@@ -179,17 +181,14 @@ func (s *Signer) check(req *http.Request, creds aws.Credentials, region, service
 	if req.URL == nil {
 		return newError(ErrRequest, "the request has no URL", nil)
 	}
-	if creds.AccessKeyID == "" {
-		return newError(ErrCredentials, "the access key id is empty; check the credential source", nil)
-	}
-	if creds.SecretAccessKey == "" {
-		return newError(ErrCredentials, "the secret access key is empty; check the credential source", nil)
-	}
-	if hasCRLF(creds.AccessKeyID) || strings.IndexByte(creds.AccessKeyID, '/') >= 0 || strings.IndexByte(creds.AccessKeyID, ',') >= 0 {
-		return newError(ErrCredentials, "the access key id holds a CR, LF, '/' or ','; check the credential source", nil)
-	}
-	if hasCRLF(creds.SessionToken) {
-		return newError(ErrCredentials, "the session token holds a CR or LF; check the credential source", nil)
+	if c := s.lastCreds.Load(); c != nil && c.key == creds.AccessKeyID && c.token == creds.SessionToken && creds.SecretAccessKey != "" {
+		// Checked before: the same strings (usually the very same memory,
+		// which compares at once) from a credentials cache.
+	} else if err := checkCreds(creds); err != nil {
+		return err
+	} else {
+		s.lastCreds.Store(&checkedCreds{key: creds.AccessKeyID, token: creds.SessionToken,
+			plainToken: string(appendHeaderValue(nil, creds.SessionToken)) == creds.SessionToken})
 	}
 	if creds.CanExpire && !creds.Expires.After(t) {
 		return newError(ErrCredentials, "the credentials expired at "+creds.Expires.UTC().Format(time.RFC3339)+"; refresh them", nil)
@@ -202,6 +201,31 @@ func (s *Signer) check(req *http.Request, creds aws.Credentials, region, service
 			return newError(ErrScope, "service "+quote(service)+" is not a service name (as in \"es\" or \"aoss\"); set the service", nil)
 		}
 		s.lastScope.Store(&scope{region, service})
+	}
+	return nil
+}
+
+// checkedCreds is the access key id and session token last found valid.
+// plainToken reports a token that a canonical request holds as it is
+// (no white space to trim or collapse).
+type checkedCreds struct {
+	key, token string
+	plainToken bool
+}
+
+// checkCreds validates the access key id, secret and session token.
+func checkCreds(creds aws.Credentials) error {
+	if creds.AccessKeyID == "" {
+		return newError(ErrCredentials, "the access key id is empty; check the credential source", nil)
+	}
+	if creds.SecretAccessKey == "" {
+		return newError(ErrCredentials, "the secret access key is empty; check the credential source", nil)
+	}
+	if hasCRLF(creds.AccessKeyID) || strings.IndexByte(creds.AccessKeyID, '/') >= 0 || strings.IndexByte(creds.AccessKeyID, ',') >= 0 {
+		return newError(ErrCredentials, "the access key id holds a CR, LF, '/' or ','; check the credential source", nil)
+	}
+	if hasCRLF(creds.SessionToken) {
+		return newError(ErrCredentials, "the session token holds a CR or LF; check the credential source", nil)
 	}
 	return nil
 }
@@ -231,6 +255,8 @@ type signing struct {
 	payloadHash string // hashPayload: the caller's or a constant; "" when computed into sum
 	sum         [2 * sha256.Size]byte
 	setHash     bool // the signer sets X-Amz-Content-Sha256
+	callerHash  bool // the request has X-Amz-Content-Sha256
+	ownOnly     bool // collectHeaders: the signer's own headers are all that is signed
 
 	date []byte // X-Amz-Date
 
@@ -277,16 +303,34 @@ func (sg *signing) wireForm() error {
 	if host == "" {
 		host = u.Host
 	}
-	var err error
-	if sg.host, err = wireHost(host, u.Scheme); err != nil {
+	if m := sg.s.lastHost.Load(); m != nil && m.in == host && m.scheme == u.Scheme {
+		sg.host = m.out
+	} else {
+		var err error
+		if sg.host, err = wireHost(host, u.Scheme); err != nil {
+			return err
+		}
+		sg.s.lastHost.Store(&hostMemo{in: host, scheme: u.Scheme, out: sg.host})
+	}
+
+	sg.path, sg.pathChanged = sg.path[:0], false
+	if u.Opaque == "" && u.RawPath == "" && !sg.s3 && !sg.s.resolveDots && plainPath(u.Path) {
+		sg.path = append(sg.path, u.Path...) // the common case, in one pass
+	} else if err := sg.wirePath(); err != nil {
 		return err
 	}
 
-	p, raw, err := callerPath(u)
+	sg.query, sg.pairs = appendWireQuery(sg.query[:0], sg.pairs[:0], u.RawQuery)
+	sg.queryChg = string(sg.query) != u.RawQuery
+	return nil
+}
+
+// wirePath settles the wire path of any URL.
+func (sg *signing) wirePath() error {
+	p, raw, err := callerPath(sg.req.URL)
 	if err != nil {
 		return err
 	}
-	sg.path, sg.pathChanged = sg.path[:0], false
 	switch {
 	case sg.s3:
 		if q := s3Path(p); q != p || raw {
@@ -301,9 +345,6 @@ func (sg *signing) wireForm() error {
 		sg.path = appendWirePath(sg.path, p, raw, sg.s.resolveDots)
 		sg.pathChanged = true
 	}
-
-	sg.query, sg.pairs = appendWireQuery(sg.query[:0], sg.pairs[:0], u.RawQuery)
-	sg.queryChg = string(sg.query) != u.RawQuery
 	return nil
 }
 
@@ -316,14 +357,21 @@ func (sg *signing) collectHeaders() error {
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	own := append(sg.headers[:0], signedHeader{name: "host", own: ownHost}, signedHeader{name: "x-amz-date", own: ownDate})
-	_, callerHash := req.Header["X-Amz-Content-Sha256"]
-	sg.setHash = !sg.s.omitPayloadHeader || callerHash
+	// The signer's own headers, in the canonical order.
+	own := append(sg.headers[:0], signedHeader{name: "host", own: ownHost})
+	_, sg.callerHash = req.Header["X-Amz-Content-Sha256"]
+	sg.setHash = !sg.s.omitPayloadHeader || sg.callerHash
 	if sg.setHash {
 		own = append(own, signedHeader{name: "x-amz-content-sha256", own: ownPayloadHash})
 	}
+	own = append(own, signedHeader{name: "x-amz-date", own: ownDate})
 	if sg.creds.SessionToken != "" {
 		own = append(own, signedHeader{name: "x-amz-security-token", own: ownToken})
+	}
+	sg.ownOnly = false
+	if len(req.Header) == 0 {
+		sg.headers, sg.ownOnly = own, true
+		return nil
 	}
 	sg.names = sg.names[:0]
 	headers, ok := collectHeaders(own, req.Header, sg.s.extra, sg.s.signAllHeaders, &sg.names)
@@ -331,7 +379,7 @@ func (sg *signing) collectHeaders() error {
 		mergeHeaderCase(req.Header)
 		return sg.collectHeaders()
 	}
-	sg.headers = headers
+	sg.headers, sg.ownOnly = headers, len(headers) == len(own)
 	for _, h := range headers {
 		for _, v := range h.values {
 			if hasCRLF(v) {
@@ -345,7 +393,7 @@ func (sg *signing) collectHeaders() error {
 // hashPayload settles X-Amz-Content-Sha256 (DESIGN.md rule 5): the
 // caller's, a constant, or the hash of the body, computed into sg.sum.
 func (sg *signing) hashPayload() error {
-	if v := sg.req.Header["X-Amz-Content-Sha256"]; len(v) > 0 {
+	if v := sg.req.Header["X-Amz-Content-Sha256"]; sg.callerHash && len(v) > 0 {
 		if len(v) > 1 || !validPayloadHash(v[0]) {
 			return newError(ErrHeader, "X-Amz-Content-Sha256 is neither one lower-case hex SHA-256 nor UNSIGNED-PAYLOAD; remove it to let the signer hash the body", nil)
 		}
@@ -382,7 +430,8 @@ func (sg *signing) buildCanonicalRequest() {
 	b = append(b, '\n')
 	b = appendCanonicalQuery(b, sg.query, sg.pairs)
 	b = append(b, '\n')
-	for _, h := range sg.headers {
+	for i := range sg.headers {
+		h := &sg.headers[i]
 		b = append(b, h.name...)
 		b = append(b, ':')
 		switch h.own {
@@ -393,7 +442,11 @@ func (sg *signing) buildCanonicalRequest() {
 		case ownPayloadHash:
 			b = append(b, sg.payload()...)
 		case ownToken:
-			b = appendHeaderValue(b, sg.creds.SessionToken)
+			if c := sg.s.lastCreds.Load(); c != nil && c.plainToken && c.token == sg.creds.SessionToken {
+				b = append(b, sg.creds.SessionToken...)
+			} else {
+				b = appendHeaderValue(b, sg.creds.SessionToken)
+			}
 		default:
 			b = appendHeaderValues(b, h.values)
 		}
@@ -401,7 +454,18 @@ func (sg *signing) buildCanonicalRequest() {
 	}
 	b = append(b, '\n')
 	sg.signedStart = len(b)
-	b = appendSignedHeaders(b, sg.headers)
+	if sg.ownOnly {
+		i := 0
+		if sg.setHash {
+			i = 2
+		}
+		if sg.creds.SessionToken != "" {
+			i++
+		}
+		b = append(b, ownSignedHeaders[i]...)
+	} else {
+		b = appendSignedHeaders(b, sg.headers)
+	}
 	sg.signedEnd = len(b)
 	b = append(b, '\n')
 	sg.creq = append(b, sg.payload()...)
@@ -435,7 +499,7 @@ func (sg *signing) buildSignature() {
 	var d [8]byte
 	copy(d[:], sg.date[:8])
 	key := sg.s.keys.get(sg.creds.SecretAccessKey, d, sg.region, sg.service)
-	sg.mac = hmacSHA256(key, sg.sts, &sg.sig, sg.hash, sg.mac)
+	sg.mac = sg.s.keys.hmacStringToSign(key, sg.sts, &sg.sig, sg.hash, sg.mac)
 }
 
 // apply writes the wire form and the signature into the request. The
@@ -523,7 +587,19 @@ func (sg *signing) apply() {
 	h["Authorization"] = vals[3:4:4]
 }
 
+// ownSignedHeaders is the signed-header list of a request that signs only
+// the signer's own headers: without and with x-amz-security-token, then the
+// same with x-amz-content-sha256.
+var ownSignedHeaders = [4]string{
+	"host;x-amz-date", "host;x-amz-date;x-amz-security-token",
+	"host;x-amz-content-sha256;x-amz-date", "host;x-amz-content-sha256;x-amz-date;x-amz-security-token",
+}
+
 type scope struct{ region, service string }
+
+// hostMemo is the last host converted to its wire form: a process signs
+// for one host, many times a second.
+type hostMemo struct{ in, scheme, out string }
 
 type formattedDate struct {
 	unix int64

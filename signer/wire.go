@@ -145,6 +145,31 @@ var wireKept = func() (t [256]bool) {
 	return t
 }()
 
+// plainPath reports whether p, the URL.Path of a URL without RawPath, is
+// its own wire form: URL.EscapedPath leaves it as it is (pathNeedsNoEscape)
+// and appendWirePath would too (wirePathClean). It is the two in one pass.
+func plainPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	seg := 1 // where the segment starts
+	for i := 1; i < len(p); i++ {
+		c := p[i]
+		if c != '/' {
+			if !pathKept[c] {
+				return false
+			}
+			continue
+		}
+		if n := i - seg; n <= 2 && (n == 0 || p[seg] == '.' && (n == 1 || p[seg+1] == '.')) {
+			return false // an empty, "." or ".." segment
+		}
+		seg = i + 1
+	}
+	n := len(p) - seg
+	return !(n == 1 && p[seg] == '.' || n == 2 && p[seg] == '.' && p[seg+1] == '.')
+}
+
 // pathNeedsNoEscape reports whether URL.EscapedPath would return p as it is
 // (for a URL without RawPath).
 func pathNeedsNoEscape(p string) bool {
@@ -320,29 +345,75 @@ type queryPair struct{ ks, ke, vs, ve int }
 // digits stands for itself) and encoded again per RFC 3986; parameters kept
 // in the caller's order, so that a repeated key keeps its last value. It
 // appends to pairs where each parameter's key and value lie in dst.
+//
+// It is one pass over raw: runs of unreserved bytes, which decoding and
+// encoding both leave alone, are copied whole, and each other byte is a
+// separator or is decoded and encoded again on the spot.
 func appendWireQuery(dst []byte, pairs []queryPair, raw string) ([]byte, []queryPair) {
-	for rest := raw; rest != ""; {
-		var param string
-		param, rest, _ = cutByte(rest, '&')
-		if param == "" {
+	var p queryPair
+	inParam, inKey := false, false
+	for i := 0; i < len(raw); {
+		if !inParam {
+			if raw[i] == '&' {
+				i++
+				continue
+			}
+			if len(pairs) > 0 {
+				dst = append(dst, '&')
+			}
+			p, inParam, inKey = queryPair{ks: len(dst)}, true, true
+		}
+		j := i
+		for j < len(raw) && unreserved[raw[j]] {
+			j++
+		}
+		dst = append(dst, raw[i:j]...)
+		if i = j; i == len(raw) {
+			break
+		}
+		c := raw[i]
+		i++
+		switch {
+		case c == '&':
+			p = endParam(p, len(dst), inKey)
+			pairs = append(pairs, p)
+			inParam = false
 			continue
-		}
-		if len(pairs) > 0 {
-			dst = append(dst, '&')
-		}
-		k, v, hasEq := cutByte(param, '=')
-		p := queryPair{ks: len(dst)}
-		dst = appendReencoded(dst, k)
-		p.ke = len(dst)
-		if hasEq {
+		case c == '=' && inKey:
+			p.ke = len(dst)
 			dst = append(dst, '=')
+			p.vs, inKey = len(dst), false
+			continue
+		case c == '+':
+			c = ' '
+		case c == '%' && i+1 < len(raw):
+			hi, ok1 := unhex(raw[i])
+			lo, ok2 := unhex(raw[i+1])
+			if ok1 && ok2 {
+				c = hi<<4 | lo
+				i += 2
+			}
 		}
-		p.vs = len(dst)
-		dst = appendReencoded(dst, v)
-		p.ve = len(dst)
-		pairs = append(pairs, p)
+		if unreserved[c] {
+			dst = append(dst, c)
+		} else {
+			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		}
+	}
+	if inParam {
+		pairs = append(pairs, endParam(p, len(dst), inKey))
 	}
 	return dst, pairs
+}
+
+// endParam completes a parameter that ends at end; inKey reports one
+// without '=', whose value is empty.
+func endParam(p queryPair, end int, inKey bool) queryPair {
+	if inKey {
+		p.ke, p.vs = end, end
+	}
+	p.ve = end
+	return p
 }
 
 // sortThreshold is the number of items above which slices.SortFunc beats
@@ -353,6 +424,9 @@ const sortThreshold = 12
 // sortPairs orders the parameters of q by encoded key, then encoded value:
 // the canonical query's order.
 func sortPairs(q []byte, pairs []queryPair) {
+	if len(pairs) < 2 {
+		return
+	}
 	less := func(a, b queryPair) int {
 		if c := bytes.Compare(q[a.ks:a.ke], q[b.ks:b.ke]); c != 0 {
 			return c
@@ -370,9 +444,26 @@ func sortPairs(q []byte, pairs []queryPair) {
 	}
 }
 
+// wholeQuery reports whether the wire query q is its own canonical form:
+// its parameters are in order, each written key=value, so that the
+// canonical query is q itself (the common case).
+func wholeQuery(q []byte, sorted []queryPair) bool {
+	end := -1
+	for _, p := range sorted {
+		if p.ks != end+1 || p.vs != p.ke+1 { // not next in q, or no '='
+			return false
+		}
+		end = p.ve
+	}
+	return end == len(q)
+}
+
 // appendCanonicalQuery appends the canonical query: the sorted parameters
 // of the wire query q, each as key=value.
 func appendCanonicalQuery(dst, q []byte, sorted []queryPair) []byte {
+	if wholeQuery(q, sorted) {
+		return append(dst, q...)
+	}
 	for i, p := range sorted {
 		if i > 0 {
 			dst = append(dst, '&')
@@ -382,36 +473,4 @@ func appendCanonicalQuery(dst, q []byte, sorted []queryPair) []byte {
 		dst = append(dst, q[p.vs:p.ve]...)
 	}
 	return dst
-}
-
-// appendReencoded appends s percent-decoded ('+' as a space, a '%' without
-// two hex digits as itself) and encoded again per RFC 3986, in one pass.
-// Runs of unreserved bytes, which both steps leave alone, are copied whole.
-func appendReencoded(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved[c] {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch {
-		case c == '+':
-			c = ' '
-		case c == '%' && i+2 < len(s):
-			hi, ok1 := unhex(s[i+1])
-			lo, ok2 := unhex(s[i+2])
-			if ok1 && ok2 {
-				c = hi<<4 | lo
-				i += 2
-			}
-		}
-		if unreserved[c] {
-			dst = append(dst, c)
-		} else {
-			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
-		}
-		start = i + 1
-	}
-	return append(dst, s[start:]...)
 }

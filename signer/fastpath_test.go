@@ -1,0 +1,210 @@
+package signer
+
+import (
+	"encoding/hex"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// The signer's fast paths and memos must give exactly what the general
+// code gives. Each test here sets a fast path beside a plain version of
+// the rule it shortcuts, on inputs chosen to hit every branch.
+
+func TestHexSumIsHexEncode(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 2000; i++ {
+		var sum [32]byte
+		for j := range sum {
+			sum[j] = byte(r.Uint32())
+		}
+		if i == 0 {
+			sum = [32]byte{0x00, 0x09, 0x0a, 0x0f, 0x10, 0x90, 0xa0, 0xf0, 0xff, 0x99, 0xaa, 0x5f}
+		}
+		var got [64]byte
+		hexSum(&got, &sum)
+		if want := hex.EncodeToString(sum[:]); string(got[:]) != want {
+			t.Fatalf("hexSum(%x) = %s", sum, got)
+		}
+	}
+}
+
+// randomPath draws a path from bytes that stress the path rules.
+func randomPath(r *rand.Rand) string {
+	const alphabet = "/./..//a%2F%zz:;@$&+,=!'()* é~-_?#"
+	var b strings.Builder
+	if r.IntN(8) != 0 {
+		b.WriteByte('/')
+	}
+	for n := r.IntN(12); n > 0; n-- {
+		b.WriteByte(alphabet[r.IntN(len(alphabet))])
+	}
+	return b.String()
+}
+
+func TestPlainPathIsBothChecks(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	cases := []string{"", "/", "//", "/.", "/..", "/a/.", "/a/..", "/a/", "/a//b", "/a/.b", "/a/..b", "/.a", "/a.", "/_search", "/a b", "/a%2Fb", "a/b", "/./a", "/../a"}
+	for i := 0; i < 200000; i++ {
+		p := randomPath(r)
+		if i < len(cases) {
+			p = cases[i]
+		}
+		want := pathNeedsNoEscape(p) && wirePathClean(p, false)
+		if got := plainPath(p); got != want {
+			t.Fatalf("plainPath(%q) = %v, pathNeedsNoEscape && wirePathClean = %v", p, got, want)
+		}
+	}
+}
+
+// wireQueryByParts is the wire query rule written plainly: split on '&',
+// then on the first '=', each part decoded and encoded again.
+func wireQueryByParts(raw string) string {
+	var out []string
+	for _, param := range strings.Split(raw, "&") {
+		if param == "" {
+			continue
+		}
+		k, v, hasEq := strings.Cut(param, "=")
+		s := reencode(k)
+		if hasEq {
+			s += "=" + reencode(v)
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "&")
+}
+
+func reencode(s string) string {
+	var dec []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			c = ' '
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			hi, _ := unhex(s[i+1])
+			lo, _ := unhex(s[i+2])
+			c = hi<<4 | lo
+			i += 2
+		}
+		dec = append(dec, c)
+	}
+	return string(appendEscaped(nil, string(dec), false))
+}
+
+func TestWireQueryIsTheRuleByParts(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "&&==ab+%2F%2%zz%%41:;é /~"
+	cases := []string{"", "&", "a", "a=", "=a", "a=b=c", "&a=1&&b=2&", "q=a+b%2Bc&r=%20", "x=%4", "x=%", "x=%e3%81%82", "a&b", "a=%3D&b"}
+	for i := 0; i < 200000; i++ {
+		var raw string
+		if i < len(cases) {
+			raw = cases[i]
+		} else {
+			var b strings.Builder
+			for n := r.IntN(16); n > 0; n-- {
+				b.WriteByte(alphabet[r.IntN(len(alphabet))])
+			}
+			raw = b.String()
+		}
+		q, pairs := appendWireQuery(nil, nil, raw)
+		if want := wireQueryByParts(raw); string(q) != want {
+			t.Fatalf("wire query of %q = %q, want %q", raw, q, want)
+		}
+		// Each pair locates its key and value; the canonical query written
+		// whole (wholeQuery) is the one written pair by pair.
+		sortPairs(q, pairs)
+		var slow []byte
+		for j, p := range pairs {
+			if j > 0 {
+				slow = append(slow, '&')
+			}
+			slow = append(append(append(slow, q[p.ks:p.ke]...), '='), q[p.vs:p.ve]...)
+		}
+		if got := appendCanonicalQuery(nil, q, pairs); string(got) != string(slow) {
+			t.Fatalf("canonical query of %q = %q, want %q", raw, got, slow)
+		}
+	}
+}
+
+// TestMemosNeverChangeTheSignature signs a run of requests with one
+// long-lived Signer, whose memos (checked credentials, wire host, date,
+// the HMAC state of the string to sign's first block) carry over from one
+// request to the next, and with a new Signer for each; every header must
+// agree. The run changes one thing at a time: the second, the secret under
+// the same key id, the key id, the token (one with white space to trim),
+// the region, the host and its scheme.
+func TestMemosNeverChangeTheSignature(t *testing.T) {
+	long, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 29, 23, 59, 58, 0, time.UTC)
+	a := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret-one", SessionToken: "token-one"}
+	b := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret-two", SessionToken: "token-one"}
+	c := aws.Credentials{AccessKeyID: "AKIDOTHER", SecretAccessKey: "secret-one"}
+	d := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret-one", SessionToken: "  token  with   spaces "}
+	steps := []struct {
+		creds  aws.Credentials
+		url    string
+		region string
+		at     time.Duration
+	}{
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 900 * time.Millisecond},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", time.Second},
+		{b, "https://h.example/i/_search?q=x", "eu-west-1", time.Second},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", time.Second},
+		{c, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second}, // the next day
+		{d, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second},
+		{a, "https://h.example/i/_search?q=x", "eu-west-2", 2 * time.Second},
+		{a, "https://h.example:443/i/_doc/1", "eu-west-2", 2 * time.Second},
+		{a, "http://h.example:443/i/_doc/1", "eu-west-2", 2 * time.Second},
+		{a, "https://other.example/i/_doc/1", "eu-west-2", 2 * time.Second},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0},
+	}
+	for i, st := range steps {
+		sign := func(s *Signer) http.Header {
+			req, _ := http.NewRequest(http.MethodGet, st.url, nil)
+			if err := s.Sign(req, st.creds, st.region, "es", base.Add(st.at)); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+			req.Header.Set("Host", req.Host)
+			return req.Header
+		}
+		fresh, _ := New()
+		got, want := sign(long), sign(fresh)
+		for _, k := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256", "Host"} {
+			if got.Get(k) != want.Get(k) {
+				t.Errorf("step %d: %s = %q with the memos, %q without", i, k, got.Get(k), want.Get(k))
+			}
+		}
+	}
+}
+
+func TestCheckedCredentialsStillChecked(t *testing.T) {
+	s, _ := New()
+	req := func() *http.Request { r, _ := http.NewRequest(http.MethodGet, "https://h.example/", nil); return r }
+	good := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "s", SessionToken: "t"}
+	if err := s.Sign(req(), good, "eu-west-1", "es", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Same key id and token as the memo, but no secret: still refused.
+	noSecret := good
+	noSecret.SecretAccessKey = ""
+	if err := s.Sign(req(), noSecret, "eu-west-1", "es", time.Now()); err == nil {
+		t.Fatal("a missing secret was accepted after a good signing with the same key id")
+	}
+	expired := good
+	expired.CanExpire, expired.Expires = true, time.Now().Add(-time.Minute)
+	if err := s.Sign(req(), expired, "eu-west-1", "es", time.Now()); err == nil {
+		t.Fatal("expired credentials were accepted after a good signing with the same key id")
+	}
+}
