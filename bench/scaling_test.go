@@ -173,7 +173,7 @@ func BenchmarkSignScaling(b *testing.B) {
 				b.ReportAllocs()
 				stop := reportCPU(b)
 				for i := 0; i < b.N; i++ {
-					resetGET(r, q)
+					resetSigned(r, q)
 					if err := s.Sign(r, c, region, service, at); err != nil {
 						b.Fatal(err)
 					}
@@ -188,7 +188,7 @@ func BenchmarkSignScaling(b *testing.B) {
 				b.ReportAllocs()
 				stop := reportCPU(b)
 				for i := 0; i < b.N; i++ {
-					resetGET(r, q)
+					resetSigned(r, q)
 					if err := s.SignHTTP(ctx, c, r, hex.EncodeToString(emptyHash[:]), service, region, at); err != nil {
 						b.Fatal(err)
 					}
