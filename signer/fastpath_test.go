@@ -134,11 +134,13 @@ func TestWireQueryIsTheRuleByParts(t *testing.T) {
 
 // TestMemosNeverChangeTheSignature signs a run of requests with one
 // long-lived Signer, whose memos (checked credentials, wire host, date,
-// the HMAC state of the string to sign's first block) carry over from one
+// the string to sign's start and its HMAC state, the canonical header
+// section of a request without a body) carry over from one
 // request to the next, and with a new Signer for each; every header must
 // agree. The run changes one thing at a time: the second, the secret under
 // the same key id, the key id, the token (one with white space to trim),
-// the region, the host and its scheme.
+// the region, the host and its scheme, the payload hash, a header of the
+// request's own, a body.
 func TestMemosNeverChangeTheSignature(t *testing.T) {
 	long, err := New()
 	if err != nil {
@@ -154,25 +156,37 @@ func TestMemosNeverChangeTheSignature(t *testing.T) {
 		url    string
 		region string
 		at     time.Duration
+		header string // "Name: value" set on the request
+		body   string
 	}{
-		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0},
-		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0},
-		{a, "https://h.example/i/_search?q=x", "eu-west-1", 900 * time.Millisecond},
-		{a, "https://h.example/i/_search?q=x", "eu-west-1", time.Second},
-		{b, "https://h.example/i/_search?q=x", "eu-west-1", time.Second},
-		{a, "https://h.example/i/_search?q=x", "eu-west-1", time.Second},
-		{c, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second}, // the next day
-		{d, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second},
-		{a, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second},
-		{a, "https://h.example/i/_search?q=x", "eu-west-2", 2 * time.Second},
-		{a, "https://h.example:443/i/_doc/1", "eu-west-2", 2 * time.Second},
-		{a, "http://h.example:443/i/_doc/1", "eu-west-2", 2 * time.Second},
-		{a, "https://other.example/i/_doc/1", "eu-west-2", 2 * time.Second},
-		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0, "", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0, "", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 900 * time.Millisecond, "", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", time.Second, "", ""},
+		{b, "https://h.example/i/_search?q=x", "eu-west-1", time.Second, "", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", time.Second, "", ""},
+		{c, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second, "", ""}, // the next day
+		{d, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second, "", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 2 * time.Second, "", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-2", 2 * time.Second, "", ""},
+		{a, "https://h.example:443/i/_doc/1", "eu-west-2", 2 * time.Second, "", ""},
+		{a, "http://h.example:443/i/_doc/1", "eu-west-2", 2 * time.Second, "", ""},
+		{a, "https://other.example/i/_doc/1", "eu-west-2", 2 * time.Second, "", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0, "", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0, "X-Amz-Content-Sha256: UNSIGNED-PAYLOAD", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0, "", "{}"},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0, "Content-Type: application/json", ""},
+		{a, "https://h.example/i/_search?q=x", "eu-west-1", 0, "", ""},
 	}
 	for i, st := range steps {
 		sign := func(s *Signer) http.Header {
 			req, _ := http.NewRequest(http.MethodGet, st.url, nil)
+			if st.body != "" {
+				req, _ = http.NewRequest(http.MethodPost, st.url, strings.NewReader(st.body))
+			}
+			if k, v, ok := strings.Cut(st.header, ": "); ok {
+				req.Header.Set(k, v)
+			}
 			if err := s.Sign(req, st.creds, st.region, "es", base.Add(st.at)); err != nil {
 				t.Fatalf("step %d: %v", i, err)
 			}

@@ -75,50 +75,34 @@ func hmacSHA256(key *derivedKey, msg []byte, out *[sha256.Size]byte, h hash.Hash
 	return buf
 }
 
-// innerHead is the inner state of HMAC after the key's inner pad and the
-// first block of a string to sign: "AWS4-HMAC-SHA256\n", X-Amz-Date and the
-// start of the credential scope, the same for every request signed in the
-// same second with the same key. Starting from it saves a compression of
-// SHA-256 per signature.
-type innerHead struct {
-	key   *derivedKey
-	block [sha256.BlockSize]byte
-	state []byte // as AppendBinary writes it, in room
-	room  [128]byte
+// innerState returns the state of SHA-256 inside HMAC under key after
+// block (a whole number of blocks), written into room, or nil when the
+// hash cannot save its state.
+func innerState(key *derivedKey, block []byte, h hash.Hash, room []byte) []byte {
+	u, ok1 := h.(encoding.BinaryUnmarshaler)
+	a, ok2 := h.(encoding.BinaryAppender)
+	if !ok1 || !ok2 || key.inner == nil || len(block)%sha256.BlockSize != 0 || u.UnmarshalBinary(key.inner) != nil {
+		return nil
+	}
+	h.Write(block)
+	st, err := a.AppendBinary(room[:0])
+	if err != nil {
+		return nil
+	}
+	return st
 }
 
-// hmacStringToSign is hmacSHA256 for a string to sign, starting from the
-// saved inner state of its first block when the last signing had the same
-// key and first block, and saving it otherwise.
-func (c *keyCache) hmacStringToSign(key *derivedKey, sts []byte, out *[sha256.Size]byte, h hash.Hash, buf []byte) []byte {
+// hmacResume is hmacSHA256 of msg under key for an msg whose first
+// skip bytes left the inner hash in state (from innerState).
+func hmacResume(key *derivedKey, state []byte, skip int, msg []byte, out *[sha256.Size]byte, h hash.Hash, buf []byte) []byte {
 	u, ok := h.(encoding.BinaryUnmarshaler)
-	if !ok || key.inner == nil || len(sts) < sha256.BlockSize {
-		return hmacSHA256(key, sts, out, h, buf)
+	if !ok || state == nil || u.UnmarshalBinary(state) != nil {
+		return hmacSHA256(key, msg, out, h, buf)
 	}
-	head := c.head.Load()
-	if head != nil && head.key == key && string(head.block[:]) == string(sts[:sha256.BlockSize]) {
-		if u.UnmarshalBinary(head.state) != nil {
-			return hmacSHA256(key, sts, out, h, buf)
-		}
-	} else {
-		a, ok := h.(encoding.BinaryAppender)
-		if !ok || u.UnmarshalBinary(key.inner) != nil {
-			return hmacSHA256(key, sts, out, h, buf)
-		}
-		h.Write(sts[:sha256.BlockSize])
-		head = &innerHead{key: key}
-		copy(head.block[:], sts)
-		st, err := a.AppendBinary(head.room[:0])
-		if err != nil {
-			return hmacSHA256(key, sts, out, h, buf)
-		}
-		head.state = st
-		c.head.Store(head)
-	}
-	h.Write(sts[sha256.BlockSize:])
+	h.Write(msg[skip:])
 	buf = h.Sum(buf[:0])
 	if u.UnmarshalBinary(key.outer) != nil {
-		return hmacSHA256(key, sts, out, h, buf)
+		return hmacSHA256(key, msg, out, h, buf)
 	}
 	h.Write(buf)
 	buf = h.Sum(buf[:0])
@@ -159,7 +143,6 @@ type cacheKey struct {
 // the last one used in front: a process usually signs with one key.
 type keyCache struct {
 	last atomic.Pointer[cachedKey]
-	head atomic.Pointer[innerHead]
 	mu   sync.RWMutex
 	keys map[cacheKey]*derivedKey
 }

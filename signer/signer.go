@@ -82,10 +82,12 @@ type Signer struct {
 
 	// Memos of the last scope validated and the last date formatted: a
 	// process signs for one scope, many times a second.
-	lastScope atomic.Pointer[scope]
-	lastDate  atomic.Pointer[formattedDate]
-	lastCreds atomic.Pointer[checkedCreds]
-	lastHost  atomic.Pointer[hostMemo]
+	lastScope   atomic.Pointer[scope]
+	lastDate    atomic.Pointer[formattedDate]
+	lastCreds   atomic.Pointer[checkedCreds]
+	lastSecond  atomic.Pointer[secondMemo]
+	lastHeaders atomic.Pointer[headerMemo]
+	lastHost    atomic.Pointer[hostMemo]
 
 	// Conformance-test policies, unexported: the official test suite signs
 	// every header present, adds no payload header, and resolves dot
@@ -267,6 +269,7 @@ type signing struct {
 	scopeStart, scopeEnd   int    // the credential scope within sts
 	mac                    []byte
 	sig                    [sha256.Size]byte // buildSignature
+	memo                   *secondMemo       // buildStringToSign, buildSignature
 }
 
 var signingPool = sync.Pool{New: func() any {
@@ -288,7 +291,7 @@ var signingPool = sync.Pool{New: func() any {
 // and the credentials. The stages reset what they use.
 func (sg *signing) release() {
 	clear(sg.headers)
-	sg.s, sg.req, sg.creds, sg.headers = nil, nil, aws.Credentials{}, sg.headers[:0]
+	sg.s, sg.req, sg.creds, sg.headers, sg.memo = nil, nil, aws.Credentials{}, sg.headers[:0], nil
 	signingPool.Put(sg)
 }
 
@@ -430,6 +433,30 @@ func (sg *signing) buildCanonicalRequest() {
 	b = append(b, '\n')
 	b = appendCanonicalQuery(b, sg.query, sg.pairs)
 	b = append(b, '\n')
+	if !sg.ownOnly || sg.payloadHash == "" {
+		sg.creq, _ = sg.appendHeaderSection(b)
+		return
+	}
+	// Only the signer's own headers and a constant payload hash (a request
+	// without a body): the section is the same for every request to the
+	// host with the token but for X-Amz-Date.
+	m := sg.s.lastHeaders.Load()
+	if m == nil || m.host != sg.host || m.payload != sg.payloadHash || m.token != sg.creds.SessionToken || m.setHash != sg.setHash {
+		m = sg.newHeaderMemo()
+		sg.s.lastHeaders.Store(m)
+	}
+	b = append(b, m.pre...)
+	b = append(b, sg.date...)
+	sg.signedStart = len(b) + m.signedOff
+	sg.signedEnd = sg.signedStart + m.signedLen
+	sg.creq = append(b, m.post...)
+}
+
+// appendHeaderSection appends the canonical request from its headers on:
+// the header lines, the signed-header list and the payload hash. It
+// returns where X-Amz-Date's value starts.
+func (sg *signing) appendHeaderSection(b []byte) ([]byte, int) {
+	dateAt := -1
 	for i := range sg.headers {
 		h := &sg.headers[i]
 		b = append(b, h.name...)
@@ -438,6 +465,7 @@ func (sg *signing) buildCanonicalRequest() {
 		case ownHost:
 			b = append(b, sg.host...)
 		case ownDate:
+			dateAt = len(b)
 			b = append(b, sg.date...)
 		case ownPayloadHash:
 			b = append(b, sg.payload()...)
@@ -468,27 +496,59 @@ func (sg *signing) buildCanonicalRequest() {
 	}
 	sg.signedEnd = len(b)
 	b = append(b, '\n')
-	sg.creq = append(b, sg.payload()...)
+	return append(b, sg.payload()...), dateAt
+}
+
+// headerMemo is the header section of the canonical request of a request
+// that signs only the signer's own headers and has a constant payload
+// hash, split around X-Amz-Date's value.
+type headerMemo struct {
+	host, payload, token string
+	setHash              bool
+	pre, post            []byte
+	signedOff, signedLen int // the signed-header list within post
+}
+
+// newHeaderMemo makes the header memo of this signing.
+func (sg *signing) newHeaderMemo() *headerMemo {
+	section, dateAt := sg.appendHeaderSection(nil)
+	after := dateAt + len(sg.date)
+	return &headerMemo{
+		host: sg.host, payload: sg.payloadHash, token: sg.creds.SessionToken, setHash: sg.setHash,
+		pre: section[:dateAt:dateAt], post: section[after:],
+		signedOff: sg.signedStart - after, signedLen: sg.signedEnd - sg.signedStart,
+	}
 }
 
 // buildStringToSign writes the string to sign: algorithm, date, credential
 // scope and the hash of the canonical request.
 func (sg *signing) buildStringToSign() {
 	sum := sha256.Sum256(sg.creq)
-	st := append(sg.sts[:0], algorithm...)
-	st = append(st, '\n')
-	st = append(st, sg.date...)
-	st = append(st, '\n')
-	sg.scopeStart = len(st)
-	st = append(st, sg.date[:8]...)
-	st = append(st, '/')
-	st = append(st, sg.region...)
-	st = append(st, '/')
-	st = append(st, sg.service...)
-	st = append(st, '/')
-	st = append(st, scopeSuffix...)
-	sg.scopeEnd = len(st)
-	st = append(st, '\n')
+	m := sg.s.lastSecond.Load()
+	if m != nil && (string(m.date[:]) != string(sg.date) || m.region != sg.region || m.service != sg.service) {
+		m = nil
+	}
+	sg.memo = m
+	var st []byte
+	if m != nil {
+		st = append(sg.sts[:0], m.prefix...)
+		sg.scopeStart, sg.scopeEnd = m.scopeStart, m.scopeEnd
+	} else {
+		st = append(sg.sts[:0], algorithm...)
+		st = append(st, '\n')
+		st = append(st, sg.date...)
+		st = append(st, '\n')
+		sg.scopeStart = len(st)
+		st = append(st, sg.date[:8]...)
+		st = append(st, '/')
+		st = append(st, sg.region...)
+		st = append(st, '/')
+		st = append(st, sg.service...)
+		st = append(st, '/')
+		st = append(st, scopeSuffix...)
+		sg.scopeEnd = len(st)
+		st = append(st, '\n')
+	}
 	var sumHex [2 * sha256.Size]byte
 	hexSum(&sumHex, &sum)
 	sg.sts = append(st, sumHex[:]...)
@@ -499,7 +559,51 @@ func (sg *signing) buildSignature() {
 	var d [8]byte
 	copy(d[:], sg.date[:8])
 	key := sg.s.keys.get(sg.creds.SecretAccessKey, d, sg.region, sg.service)
-	sg.mac = sg.s.keys.hmacStringToSign(key, sg.sts, &sg.sig, sg.hash, sg.mac)
+	if m := sg.memo; m == nil || m.key != key || m.akid != sg.creds.AccessKeyID {
+		sg.memo = sg.newSecondMemo(key)
+		sg.s.lastSecond.Store(sg.memo)
+	}
+	sg.mac = hmacResume(key, sg.memo.state, sha256.BlockSize, sg.sts, &sg.sig, sg.hash, sg.mac)
+}
+
+// secondMemo is what every request signed in the same second for the same
+// scope with the same key shares: the string to sign up to the canonical
+// request's hash, the inner HMAC state after its first block (so that each
+// signature compresses one block fewer), and the Authorization header up
+// to the signed-header list.
+type secondMemo struct {
+	date                 [16]byte
+	region, service      string
+	prefix               []byte // "AWS4-HMAC-SHA256\n" date "\n" scope "\n"
+	scopeStart, scopeEnd int    // the scope within prefix
+	key                  *derivedKey
+	akid                 string
+	auth                 []byte // "AWS4-HMAC-SHA256 Credential=" akid "/" scope ", SignedHeaders="
+	state                []byte // nil when the hash cannot save its state
+	room                 [384]byte
+}
+
+// newSecondMemo makes the memo of this signing's second, scope and key,
+// from its string to sign.
+func (sg *signing) newSecondMemo(key *derivedKey) *secondMemo {
+	m := &secondMemo{region: sg.region, service: sg.service, key: key, akid: sg.creds.AccessKeyID,
+		scopeStart: sg.scopeStart, scopeEnd: sg.scopeEnd}
+	copy(m.date[:], sg.date)
+	room := m.room[:0]
+	prefix := sg.sts[:len(sg.sts)-2*sha256.Size]
+	room = append(room, prefix...)
+	m.prefix = room[:len(prefix):len(prefix)]
+	room = room[len(prefix):]
+	auth := append(room, algorithm+" Credential="...)
+	auth = append(auth, m.akid...)
+	auth = append(auth, '/')
+	auth = append(auth, prefix[m.scopeStart:m.scopeEnd]...)
+	auth = append(auth, ", SignedHeaders="...)
+	m.auth = auth[:len(auth):len(auth)]
+	if len(prefix) >= sha256.BlockSize {
+		m.state = innerState(key, prefix[:sha256.BlockSize], sg.hash, auth[len(auth):])
+	}
+	return m
 }
 
 // apply writes the wire form and the signature into the request. The
@@ -559,12 +663,7 @@ func (sg *signing) apply() {
 	}
 	vals[1], vals[2] = ph, sg.creds.SessionToken
 	start = len(buf)
-	buf = append(buf, algorithm...)
-	buf = append(buf, " Credential="...)
-	buf = append(buf, sg.creds.AccessKeyID...)
-	buf = append(buf, '/')
-	buf = append(buf, scope...)
-	buf = append(buf, ", SignedHeaders="...)
+	buf = append(buf, sg.memo.auth...)
 	buf = append(buf, signed...)
 	buf = append(buf, ", Signature="...)
 	var sigHex [2 * sha256.Size]byte
