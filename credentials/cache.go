@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,6 +64,11 @@ type Cache struct {
 	provider aws.CredentialsProvider
 	opts     CacheOptions
 
+	// fresh is what Retrieve returns without the lock while the clock is
+	// before its until: the cached credentials before their refresh is
+	// due. Set with the credentials, dropped by Invalidate.
+	fresh atomic.Pointer[freshCreds]
+
 	mu        sync.Mutex
 	creds     aws.Credentials
 	have      bool
@@ -72,6 +78,13 @@ type Cache struct {
 	retryAt   time.Time // no background refresh before this, after a failure
 	failedAt  time.Time // when lastErr happened
 	lastErr   error     // the last failure, returned for minRetryDelay
+}
+
+// freshCreds is credentials that need nothing done before until (for
+// credentials that can expire).
+type freshCreds struct {
+	creds aws.Credentials
+	until time.Time
 }
 
 // flight is one retrieval in progress; done is closed when it ends.
@@ -114,8 +127,11 @@ func (c *Cache) Name() string { return sourceName(c.provider) }
 // callers) until it ends or ctx is done; a retrieval outlives a caller who
 // gives up, and its result serves the next.
 func (c *Cache) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	c.mu.Lock()
 	now := c.opts.Clock()
+	if f := c.fresh.Load(); f != nil && (!f.creds.CanExpire || now.Before(f.until)) {
+		return f.creds, nil // the steady state, without the lock
+	}
+	c.mu.Lock()
 	if f := c.flight; f != nil && time.Since(f.started) > c.opts.FetchTimeout+abandonAfter {
 		c.flight = nil // stuck in a provider that ignores its context
 	}
@@ -153,6 +169,7 @@ func (c *Cache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // token).
 func (c *Cache) Invalidate() {
 	c.mu.Lock()
+	c.fresh.Store(nil)
 	c.creds, c.have = aws.Credentials{}, false
 	c.retryAt, c.lastErr = time.Time{}, nil
 	c.mu.Unlock()
@@ -171,6 +188,17 @@ func (c *Cache) refreshAt() time.Time {
 		ahead = half
 	}
 	return c.creds.Expires.Add(-ahead)
+}
+
+// freshUntil is when the cached credentials stop being served without
+// the lock: when their refresh is due, or when they stop being usable if
+// that comes first. c.mu must be held.
+func (c *Cache) freshUntil() time.Time {
+	until := c.refreshAt()
+	if u := c.creds.Expires.Add(-expiryMargin); u.Before(until) {
+		until = u
+	}
+	return until
 }
 
 // start begins a retrieval; c.mu must be held.
@@ -210,6 +238,7 @@ func (c *Cache) fetch(parent context.Context, f *flight) {
 	case err == nil && (current || !c.have || !c.usable(c.creds, now)):
 		c.creds, c.have, c.fetchedAt = creds, true, now
 		c.failures, c.retryAt, c.lastErr = 0, time.Time{}, nil
+		c.fresh.Store(&freshCreds{creds: creds, until: c.freshUntil()})
 	case err != nil && current:
 		c.failures++
 		c.retryAt, c.failedAt, c.lastErr = now.Add(backoff(c.failures)), now, err

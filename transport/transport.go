@@ -556,6 +556,12 @@ func (t *Transport) invalidate(ctx context.Context, used aws.Credentials) bool {
 	return replaced()
 }
 
+// requestCopy is a shallow copy of a request and of its URL.
+type requestCopy struct {
+	req http.Request
+	url url.URL
+}
+
 // signingCopy returns a copy of req that the signer may change without
 // touching req: its own Request, URL and header map, with room for the
 // headers the signer adds. The header values (slices) are shared: the
@@ -564,10 +570,10 @@ func (t *Transport) invalidate(ctx context.Context, used aws.Credentials) bool {
 // returns the first value of an Authorization header under a key of any
 // case, found on the way.
 func signingCopy(req *http.Request) (r *http.Request, authorization string) {
-	r = new(http.Request)
-	*r = *req
-	u := *req.URL
-	r.URL = &u
+	c := new(requestCopy) // the request and its URL in one allocation
+	c.req, c.url = *req, *req.URL
+	r = &c.req
+	r.URL = &c.url
 	r.Header = make(http.Header, len(req.Header)+4)
 	for k, v := range req.Header {
 		r.Header[k] = v
