@@ -149,7 +149,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.m.handler.ServeHTTP(w, r)
 		return
 	}
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK, p: p, in: r}
 	in := &countingBody{ReadCloser: r.Body}
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = in
@@ -157,8 +157,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		took := time.Since(start)
 		p.m.observe(r.Method, rec.status, atomic.LoadInt64(&in.n), rec.bytes, took)
-		p.log.Info("sigv4 proxy", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"bytes", rec.bytes, "duration", took.Round(time.Microsecond))
+		p.log.LogAttrs(r.Context(), slog.LevelInfo, "sigv4 proxy", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes), slog.Duration("duration", took.Round(time.Microsecond)))
 	}()
 	switch {
 	case r.URL.Path == HealthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
@@ -169,24 +169,27 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"the proxy signs every request, and a request cannot hold two signatures: send it unsigned"})
 		return
 	}
-	p.rp.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), inboundKey{}, r)))
+	p.rp.ServeHTTP(rec, r)
 }
 
-// modifyResponse rewrites a Location that points at the upstream to the
-// proxy's own address, and logs every refusal with its diagnosis.
-func (p *Proxy) modifyResponse(res *http.Response) error {
-	if loc := res.Header.Get("Location"); loc != "" && res.Request != nil {
-		if u, err := url.Parse(loc); err == nil && strings.EqualFold(u.Host, p.upstream.Host) && strings.EqualFold(u.Scheme, p.upstream.Scheme) {
-			in, _ := res.Request.Context().Value(inboundKey{}).(*http.Request)
-			if in != nil {
-				u.Scheme, u.Host = "http", in.Host
-				if in.TLS != nil {
-					u.Scheme = "https"
-				}
-				res.Header.Set("Location", u.String())
-			}
-		}
+// rewriteLocation rewrites a Location header in h that points at the
+// upstream to the proxy's own address, as the client in reached it.
+func (p *Proxy) rewriteLocation(h http.Header, in *http.Request) {
+	loc := h.Get("Location")
+	if loc == "" {
+		return
 	}
+	if u, err := url.Parse(loc); err == nil && strings.EqualFold(u.Host, p.upstream.Host) && strings.EqualFold(u.Scheme, p.upstream.Scheme) {
+		u.Scheme, u.Host = "http", in.Host
+		if in.TLS != nil {
+			u.Scheme = "https"
+		}
+		h.Set("Location", u.String())
+	}
+}
+
+// modifyResponse logs every refusal with its diagnosis.
+func (p *Proxy) modifyResponse(res *http.Response) error {
 	if res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized {
 		if d := p.tr.DiagnosisFor(res.Header); d != nil {
 			p.m.refusals.WithLabelValues(d.Cause.String()).Inc()
@@ -216,10 +219,6 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	writeJSON(w, status, map[string]string{"error": "sigv4 proxy: the request to " + p.upstream.String() + " failed: " + err.Error()})
 }
 
-// inboundKey keeps the client's request in the outgoing request's context,
-// for the Location rewrite.
-type inboundKey struct{}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")
@@ -227,11 +226,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// recorder notes the status and bytes written, for the access log; it
-// passes Flush on (through Unwrap, for http.ResponseController), so that
+// recorder notes the status and bytes written, for the access log, and
+// rewrites a Location that points at the upstream as the header goes out;
+// it passes Flush on (through Unwrap, for http.ResponseController), so that
 // streaming works through it.
 type recorder struct {
 	http.ResponseWriter
+	p      *Proxy
+	in     *http.Request // the client's request
 	status int
 	bytes  int64
 	wrote  bool
@@ -240,12 +242,15 @@ type recorder struct {
 func (r *recorder) WriteHeader(status int) {
 	if !r.wrote {
 		r.status, r.wrote = status, true
+		r.p.rewriteLocation(r.Header(), r.in)
 	}
 	r.ResponseWriter.WriteHeader(status)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
-	r.wrote = true
+	if !r.wrote {
+		r.WriteHeader(http.StatusOK)
+	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
 	return n, err
