@@ -222,3 +222,24 @@ func TestCheckedCredentialsStillChecked(t *testing.T) {
 		t.Fatal("expired credentials were accepted after a good signing with the same key id")
 	}
 }
+
+func TestIsCanonicalKeyIsCanonicalHeaderKey(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const alphabet = "aAzZ-0_ .:é\x00xX-mM"
+	cases := []string{"", "-", "A", "a", "Content-Type", "content-type", "X-Amz-Date", "X-AMZ-Date", "x amz", "X Amz", "A-", "-a", "A--b", "Ab-C", "é"}
+	for i := 0; i < 200000; i++ {
+		k := ""
+		if i < len(cases) {
+			k = cases[i]
+		} else {
+			var b strings.Builder
+			for n := r.IntN(8); n > 0; n-- {
+				b.WriteByte(alphabet[r.IntN(len(alphabet))])
+			}
+			k = b.String()
+		}
+		if got, want := isCanonicalKey(k), http.CanonicalHeaderKey(k) == k; got != want {
+			t.Fatalf("isCanonicalKey(%q) = %v, CanonicalHeaderKey gives %q", k, got, http.CanonicalHeaderKey(k))
+		}
+	}
+}

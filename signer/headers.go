@@ -136,7 +136,7 @@ func mergeHeaderCase(h http.Header) {
 func collectHeaders(dst []signedHeader, h http.Header, extra []string, all bool, arena *[]byte) ([]signedHeader, bool) {
 	n := len(dst) // the signer's own, sorted
 	for k, v := range h {
-		if http.CanonicalHeaderKey(k) != k {
+		if !isCanonicalKey(k) {
 			return dst[:n], false
 		}
 		if l := signedName(k, extra, all, arena); l != "" {
@@ -201,6 +201,40 @@ func appendHeaderValue(dst []byte, v string) []byte {
 	}
 	return dst
 }
+
+// isCanonicalKey reports whether http.CanonicalHeaderKey(k) == k, without
+// building the canonical key: a key with a byte that is not a token byte
+// is left as it is (so it counts as canonical); otherwise each letter must
+// be upper case at the start and after '-', lower case elsewhere.
+func isCanonicalKey(k string) bool {
+	canonical, upper := true, true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !tokenByte[c] {
+			return true
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	return canonical
+}
+
+// tokenByte marks the bytes of an HTTP token (RFC 9110), the bytes
+// net/textproto accepts in a header name it canonicalises.
+var tokenByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
 
 // hasCRLF reports whether v holds a CR or LF, which cannot be sent in a
 // header value. (Two IndexByte calls are much faster than IndexAny.)

@@ -80,8 +80,12 @@ type Signer struct {
 	trace func(Trace)
 	keys  keyCache
 
-	// Memos of the last scope validated and the last date formatted: a
-	// process signs for one scope, many times a second.
+	// Memos: a process signs for one host and scope with one set of
+	// credentials, many times a second. Each holds the last input it saw
+	// beside what was made of it (the scope and credentials validated, the
+	// date formatted, the host in wire form, what a second and a key share,
+	// the header section of a request without a body), and is used only
+	// when the input at hand compares equal.
 	lastScope   atomic.Pointer[scope]
 	lastDate    atomic.Pointer[formattedDate]
 	lastCreds   atomic.Pointer[checkedCreds]
@@ -396,7 +400,7 @@ func (sg *signing) collectHeaders() error {
 // hashPayload settles X-Amz-Content-Sha256 (DESIGN.md rule 5): the
 // caller's, a constant, or the hash of the body, computed into sg.sum.
 func (sg *signing) hashPayload() error {
-	if v := sg.req.Header["X-Amz-Content-Sha256"]; sg.callerHash && len(v) > 0 {
+	if v := sg.callerValues(); len(v) > 0 {
 		if len(v) > 1 || !validPayloadHash(v[0]) {
 			return newError(ErrHeader, "X-Amz-Content-Sha256 is neither one lower-case hex SHA-256 nor UNSIGNED-PAYLOAD; remove it to let the signer hash the body", nil)
 		}
@@ -406,6 +410,14 @@ func (sg *signing) hashPayload() error {
 	var err error
 	sg.payloadHash, sg.mac, err = payloadHash(sg.req, sg.hash, sg.mac, &sg.sum)
 	return err
+}
+
+// callerValues returns the request's X-Amz-Content-Sha256 values, if any.
+func (sg *signing) callerValues() []string {
+	if !sg.callerHash {
+		return nil
+	}
+	return sg.req.Header["X-Amz-Content-Sha256"]
 }
 
 // payload returns the payload hash as the canonical request shows it.
