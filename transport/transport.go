@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/spool"
 	"github.com/opensearch-sigv4/sigv4/signer"
 
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
@@ -345,7 +346,10 @@ func (t *Transport) settleScope(endpoint string) error {
 // invalidated, when the provider has an Invalidate method), the request is
 // signed again and sent once more, when its body can be replayed. A request
 // that cannot be signed is not sent: the error says why, and req's body is
-// closed.
+// closed. A body without GetBody is read once into a spool (memory up to 16
+// MiB, a temporary file beyond) that serves this call's sends and retries;
+// its memory is reused once the call has returned and the base has closed
+// every reader of it, so the returned response's Request.GetBody fails.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, &Error{Op: "check the request", Err: errors.New("the request is nil")}
@@ -365,9 +369,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if authz != "" {
 		return nil, &Error{Op: "check the request", Err: ErrAuthorizationSet}
 	}
+	body := r.Body
 	used, err := t.sign(r)
 	if err != nil {
 		return nil, err
+	}
+	if r.Body != body {
+		// Signing spooled a body without GetBody for this request. Once
+		// RoundTrip returns nothing here asks it for another reader, so its
+		// memory may be reused when the base has closed every one.
+		if sp := spool.Of(r.Body); sp != nil {
+			defer sp.Release()
+		}
 	}
 	bodyClosed = true // the base RoundTripper closes it from here on
 	res, err := t.base.RoundTrip(r)

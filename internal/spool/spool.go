@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // chunkSize is the size of each in-memory piece. Fixed chunks allocate
@@ -27,11 +29,27 @@ const DefaultMemory = 16 << 20
 // Spool is a body read once and kept for reading again. It is safe for
 // concurrent readers. A temporary file, if one was needed, is unlinked at
 // once and closed when the Spool is no longer reachable.
+//
+// Whole in-memory chunks come from a pool and go back to it when the
+// owner has called Release and every reader has been closed (and is not
+// in a Read or WriteTo): until then no byte of the body is reused, and a
+// reader asked for after Release fails instead of reading. A spool never
+// released, or a reader never closed, leaves its chunks to the garbage
+// collector.
 type Spool struct {
-	chunks [][]byte // the body, while it fits in memory
-	file   *os.File // the body, once it did not
+	chunks [][]byte           // the body, while it fits in memory
+	pooled []*[chunkSize]byte // the chunks that came from chunkPool
+	file   *os.File           // the body, once it did not
 	size   int64
+
+	refs     atomic.Int32 // the owner's, until Release, and one per open reader
+	released atomic.Bool
 }
+
+// chunkPool holds whole in-memory chunks between spools. Reusing them
+// spares the allocation, the zeroing and, for memory the runtime had given
+// back to the system, the page faults that a new chunk costs.
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
 
 // Read reads r to its end into a spool, writing every byte to w (a hash)
 // as it is read, in memory up to memory bytes and in a temporary file
@@ -42,6 +60,7 @@ type Spool struct {
 // It does not close r.
 func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*Spool, error) {
 	s := &Spool{}
+	s.refs.Store(1)
 	var buf []byte // the read buffer once the body goes to a file, which keeps the bytes
 	for {
 		if err := ctx.Err(); err != nil {
@@ -50,6 +69,10 @@ func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*S
 		}
 		var chunk []byte
 		switch {
+		case s.file == nil && s.chunkLen(size) == chunkSize:
+			a := chunkPool.Get().(*[chunkSize]byte)
+			s.pooled = append(s.pooled, a)
+			chunk = a[:]
 		case s.file == nil:
 			chunk = make([]byte, s.chunkLen(size))
 		case buf == nil:
@@ -109,6 +132,7 @@ func (s *Spool) keep(chunk []byte, memory int64) error {
 			}
 		}
 		s.chunks = nil
+		s.recycle() // written to the file; no reader has seen them
 	}
 	if s.file != nil {
 		if _, err := s.file.Write(chunk); err != nil {
@@ -121,13 +145,42 @@ func (s *Spool) keep(chunk []byte, memory int64) error {
 	return nil
 }
 
-// release drops what a failed Read kept.
+// release drops what a failed Read kept; no reader has seen it.
 func (s *Spool) release() {
 	if s.file != nil {
 		s.file.Close()
 	}
 	s.chunks = nil
+	s.recycle()
 }
+
+// recycle puts the pooled chunks back; nothing may read them any more.
+func (s *Spool) recycle() {
+	for _, a := range s.pooled {
+		chunkPool.Put(a)
+	}
+	s.pooled = nil
+}
+
+// Release gives up the owner's hold on the spool: Reader fails from now
+// on, and once every reader made before is closed the in-memory chunks are
+// reused. Only the owner (whoever called Read) may call it; later calls do
+// nothing.
+func (s *Spool) Release() {
+	if s.released.CompareAndSwap(false, true) {
+		s.unref()
+	}
+}
+
+// unref drops one hold; the last recycles the chunks.
+func (s *Spool) unref() {
+	if s.refs.Add(-1) == 0 {
+		s.recycle()
+	}
+}
+
+// ErrReleased is what a reader asked for after Release returns.
+var ErrReleased = errors.New("spool: the body was released after its request ended; it cannot be read again")
 
 // Len returns the body's size.
 func (s *Spool) Len() int64 { return s.size }
@@ -135,14 +188,35 @@ func (s *Spool) Len() int64 { return s.size }
 // InMemory reports whether the body is held in memory.
 func (s *Spool) InMemory() bool { return s.file == nil }
 
-// Reader returns a new reader of the whole body, from its first byte.
-// Closing it does not release the spool.
+// Reader returns a new reader of the whole body, from its first byte, or
+// after Release one whose Read returns ErrReleased. The reader must be
+// closed for the spool's chunks to be reused.
 func (s *Spool) Reader() io.ReadCloser {
 	if s.file != nil {
 		return readCloser{io.NewSectionReader(s.file, 0, s.size), s}
 	}
-	return &chunkReader{chunks: s.chunks}
+	for {
+		n := s.refs.Load()
+		if n <= 0 || s.released.Load() {
+			return readCloser{releasedReader{}, s}
+		}
+		if s.refs.CompareAndSwap(n, n+1) {
+			return &chunkReader{s: s, chunks: s.chunks}
+		}
+	}
 }
+
+// Of returns the spool behind a reader that Reader made, or nil.
+func Of(r io.Reader) *Spool {
+	if c, ok := r.(*chunkReader); ok {
+		return c.s
+	}
+	return nil
+}
+
+type releasedReader struct{}
+
+func (releasedReader) Read([]byte) (int, error) { return 0, ErrReleased }
 
 type readCloser struct {
 	io.Reader
@@ -151,13 +225,72 @@ type readCloser struct {
 
 func (readCloser) Close() error { return nil }
 
-// chunkReader reads the in-memory chunks in order.
+// chunkReader reads the in-memory chunks in order. It holds one of the
+// spool's references from its making until it is closed and out of Read
+// and WriteTo, whichever comes last.
 type chunkReader struct {
+	s      *Spool
+	mu     sync.Mutex
+	busy   bool // in Read or WriteTo
+	closed bool
 	chunks [][]byte
 	off    int
 }
 
+// errClosed is what a closed reader's Read returns.
+var errClosed = errors.New("spool: read of a closed body")
+
+// begin marks the reader busy, unless it is closed.
+func (c *chunkReader) begin() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.busy = true
+	return true
+}
+
+// end marks the reader idle, dropping its reference if it was closed
+// meanwhile.
+func (c *chunkReader) end() {
+	c.mu.Lock()
+	c.busy = false
+	drop := c.closed
+	if drop {
+		c.chunks = nil
+	}
+	c.mu.Unlock()
+	if drop {
+		c.s.unref()
+	}
+}
+
+// Close drops the reader's reference, at once or when a Read or WriteTo in
+// progress returns. Closing twice does nothing.
+func (c *chunkReader) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	drop := !c.busy
+	if drop {
+		c.chunks = nil
+	}
+	c.mu.Unlock()
+	if drop {
+		c.s.unref()
+	}
+	return nil
+}
+
 func (c *chunkReader) Read(p []byte) (int, error) {
+	if !c.begin() {
+		return 0, errClosed
+	}
+	defer c.end()
 	for len(c.chunks) > 0 && c.off == len(c.chunks[0]) {
 		c.chunks, c.off = c.chunks[1:], 0
 	}
@@ -171,6 +304,10 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 
 // WriteTo writes the remaining chunks to w without copying them.
 func (c *chunkReader) WriteTo(w io.Writer) (int64, error) {
+	if !c.begin() {
+		return 0, errClosed
+	}
+	defer c.end()
 	var total int64
 	for len(c.chunks) > 0 {
 		n, err := w.Write(c.chunks[0][c.off:])
@@ -183,5 +320,3 @@ func (c *chunkReader) WriteTo(w io.Writer) (int64, error) {
 	}
 	return total, nil
 }
-
-func (c *chunkReader) Close() error { return nil }

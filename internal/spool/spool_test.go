@@ -145,3 +145,123 @@ func TestSpoolStopsOnErrors(t *testing.T) {
 		t.Errorf("no temporary folder: %v", err)
 	}
 }
+
+// spoolOf reads a body of n random bytes into a spool held in memory.
+func spoolOf(t *testing.T, n int) (*Spool, []byte) {
+	t.Helper()
+	want := body(n)
+	s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, DefaultMemory, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, want
+}
+
+func TestReleasedSpoolGivesNoReader(t *testing.T) {
+	s, want := spoolOf(t, 3*chunkSize+5)
+	before := s.Reader()
+	s.Release()
+	s.Release() // twice: nothing more
+	if _, err := io.ReadAll(s.Reader()); !errors.Is(err, ErrReleased) {
+		t.Fatalf("a reader made after Release read with %v, want ErrReleased", err)
+	}
+	// A reader made before Release still reads the whole body.
+	got, err := io.ReadAll(before)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("the reader made before Release read %d bytes, %v", len(got), err)
+	}
+	if s.pooled == nil {
+		t.Fatal("the chunks were given back while a reader was open")
+	}
+	before.Close()
+	if s.pooled != nil {
+		t.Fatal("the chunks were not given back after Release and the last Close")
+	}
+	if _, err := before.Read(make([]byte, 1)); err == nil {
+		t.Fatal("a closed reader read on")
+	}
+}
+
+// blockingWriter blocks in Write until release is closed.
+type blockingWriter struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	select {
+	case w.started <- struct{}{}:
+	default:
+	}
+	<-w.release
+	return len(p), nil
+}
+
+func TestCloseDuringWriteToWaitsForIt(t *testing.T) {
+	s, _ := spoolOf(t, 2*chunkSize)
+	r := s.Reader()
+	s.Release()
+	w := &blockingWriter{started: make(chan struct{}, 1), release: make(chan struct{})}
+	done := make(chan struct{})
+	go func() { r.(io.WriterTo).WriteTo(w); close(done) }()
+	<-w.started
+	r.Close() // as http.Transport may, while its write loop still sends
+	if s.pooled == nil {
+		t.Fatal("the chunks were given back while WriteTo was still writing them")
+	}
+	close(w.release)
+	<-done
+	if s.pooled != nil {
+		t.Fatal("the chunks were not given back when WriteTo returned")
+	}
+}
+
+// TestPooledChunksNeverCrossBodies spools many different bodies at once,
+// each read by a few readers closed in varying order, released at varying
+// points, so that chunks go back to the pool and into the next spools all
+// the time; every reader must read exactly its own body.
+func TestPooledChunksNeverCrossBodies(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 40; i++ {
+				want := body(chunkSize*(1+(g+i)%4) + (g*i)%100)
+				s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, DefaultMemory, int64(len(want)))
+				if err != nil {
+					errs <- err
+					return
+				}
+				readers := []io.ReadCloser{s.Reader(), s.Reader(), s.Reader()}
+				if i%3 == 0 {
+					s.Release() // before anything is read
+				}
+				for k, r := range readers {
+					var got bytes.Buffer
+					if k%2 == 0 {
+						io.Copy(&got, r) // WriteTo
+					} else {
+						io.Copy(&got, onlyReader{r}) // Read
+					}
+					if !bytes.Equal(got.Bytes(), want) {
+						errs <- errors.New("a reader read bytes that are not its body's")
+						return
+					}
+					if (i+k)%2 == 0 {
+						r.Close()
+					} else {
+						defer r.Close()
+					}
+				}
+				s.Release()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
