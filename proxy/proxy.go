@@ -11,14 +11,15 @@
 // Every request goes to the upstream and nowhere else, whatever Host the
 // client sent, through the signing transport (payload hash, session token,
 // aoss rules, clock-skew and token healing, bodies spooled once with
-// bounded memory). Responses stream: each write is flushed as it arrives
-// (server-sent events, scrolls, large searches). Redirects are never
-// followed; a Location that points at the upstream is rewritten to the
-// proxy's own address. A client's own Authorization header is never
-// forwarded, and a client that sends a SigV4 signature of its own is
-// refused (the proxy signs; two signatures cannot both hold). Every refusal
-// from AWS is logged once with its diagnosis, and the body goes back to the
-// client with any echoed session token redacted.
+// bounded memory). Responses stream: a response without a known length
+// (chunked, server-sent events) is flushed at every write, and the bytes
+// of one with a length wait at most 10 ms (scrolls, large searches).
+// Redirects are never followed; a Location that points at the upstream is
+// rewritten to the proxy's own address. A client's own Authorization
+// header is never forwarded, and a client that sends a SigV4 signature of
+// its own is refused (the proxy signs; two signatures cannot both hold).
+// Every refusal from AWS is logged once with its diagnosis, and the body
+// goes back to the client with any echoed session token redacted.
 //
 // GET /_sigv4/health answers without contacting AWS. Names that start with
 // '_' are OpenSearch's own APIs, so the path cannot shadow an index.
@@ -69,6 +70,14 @@ type Options struct {
 	// the proxy makes; a Base of your own keeps its own timeouts.
 	UpstreamTimeout time.Duration
 }
+
+// flushDelay is the longest that bytes of a response whose length is known
+// wait in the proxy before they are sent on. ReverseProxy sends a response
+// without a known length (chunked, server-sent events) at every write. A
+// delay of -1 (flush at every write) would also send the header alone
+// ahead of a body that follows at once: a timer, a goroutine and a write
+// more per request, 15-20% of the proxy's CPU for a small request.
+const flushDelay = 10 * time.Millisecond
 
 // DefaultUpstreamTimeout is long enough for a slow search or a large
 // _bulk to start answering, as OpenSearch does long before it.
@@ -130,7 +139,7 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 			}
 		},
 		Transport:      tr,
-		FlushInterval:  -1,
+		FlushInterval:  flushDelay,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
 		ErrorLog:       slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),

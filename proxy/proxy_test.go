@@ -246,6 +246,42 @@ func TestStreamingFlushesEachEvent(t *testing.T) {
 	}
 }
 
+// TestStreamingFlushesEveryKindOfResponse: whatever the upstream's
+// framing, what it has written reaches the client while the rest is still
+// to come: a chunked response (no length) chunk by chunk, and the header
+// and first bytes of a response whose length is known within the proxy's
+// flush delay, not when the response ends.
+func TestStreamingFlushesEveryKindOfResponse(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		length bool
+	}{{"chunked", false}, {"known length", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			url, _, _ := setup(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if c.length {
+					w.Header().Set("Content-Length", "12")
+				}
+				w.Write([]byte("first\n"))
+				w.(http.Flusher).Flush()
+				time.Sleep(time.Second)
+				w.Write([]byte("later\n"))
+			}))
+			start := time.Now()
+			res, err := http.Get(url + "/_stream")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			line, _ := bufio.NewReader(res.Body).ReadString('\n')
+			first := time.Since(start)
+			t.Logf("time to the first line: %v (the response lasts 1 s)", first.Round(time.Millisecond))
+			if line != "first\n" || first > 900*time.Millisecond {
+				t.Errorf("first line %q after %v, want it at once", line, first)
+			}
+		})
+	}
+}
+
 // TestUpstreamDown: an upstream that does not answer gets a 502 with a
 // message, at once.
 func TestUpstreamDown(t *testing.T) {
