@@ -3,6 +3,8 @@ package proxy_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +27,7 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/spool"
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 	"github.com/opensearch-sigv4/sigv4/proxy"
 	"github.com/opensearch-sigv4/sigv4/sigv4test"
@@ -359,6 +362,83 @@ func (z *zeros) Read(p []byte) (int, error) {
 // TestLargeBodyMemoryBounded: a 256 MiB request body goes through the
 // proxy (spooled once, hashed, sent from the spool) while the heap grows by
 // far less than the body.
+// TestManyLargeBodiesShareTheBudget: bodies spooled at once share one
+// memory budget (spool.Budget), so memory does not grow with body size
+// times their number. Eight 12 MiB bodies in flight together, each under
+// its own 16 MiB bound, would hold 96 MiB; with a 16 MiB budget the heap
+// grows by little more than the budget, and every byte still arrives.
+func TestManyLargeBodiesShareTheBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("96 MiB through the proxy at once")
+	}
+	old := spool.Budget
+	spool.Budget = 16 << 20
+	defer func() { spool.Budget = old }()
+	const bodies, size = 8, 12 << 20
+	var arrived atomic.Int64
+	release := make(chan struct{})
+	var waiting sync.WaitGroup
+	waiting.Add(bodies)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		waiting.Done()
+		<-release // every body is spooled before any is sent on
+		n, _ := io.Copy(io.Discard, r.Body)
+		if n == size && r.Header.Get("X-Amz-Content-Sha256") == zerosHash(size) {
+			arrived.Add(1)
+		}
+	}))
+	defer up.Close()
+	p, err := proxy.New(up.URL, func(o *proxy.Options) {
+		o.Transport = func(to *transport.Options) {
+			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
+		}
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	stop := testenv.PeakHeap(5 * time.Millisecond)
+	var done sync.WaitGroup
+	for i := 0; i < bodies; i++ {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			req, _ := http.NewRequest("POST", srv.URL+"/_bulk", &zeros{size})
+			req.ContentLength = size
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+		}()
+	}
+	waiting.Wait()
+	peak := stop()
+	close(release)
+	done.Wait()
+	g := int64(peak) - int64(base.HeapInuse)
+	t.Logf("%d bodies of %d MiB spooled at once: heap in use grew by %d MiB at most (budget %d MiB)", bodies, size>>20, g>>20, spool.Budget>>20)
+	if arrived.Load() != bodies {
+		t.Errorf("%d of %d bodies arrived whole and as signed", arrived.Load(), bodies)
+	}
+	if g > 40<<20 {
+		t.Errorf("heap grew by %d MiB with a 16 MiB budget: the bodies did not share it", g>>20)
+	}
+}
+
+// zerosHash is the hex SHA-256 of n zero bytes.
+func zerosHash(n int64) string {
+	h := sha256.New()
+	io.Copy(h, &zeros{n})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 func TestLargeBodyMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("64 MiB and 1 GiB through the proxy")

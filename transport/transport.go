@@ -347,8 +347,9 @@ func (t *Transport) settleScope(endpoint string) error {
 // signed again and sent once more, when its body can be replayed. A request
 // that cannot be signed is not sent: the error says why, and req's body is
 // closed. A body without GetBody is read once into a spool (memory up to 16
-// MiB, a temporary file beyond) that serves this call's sends and retries;
-// its memory is reused once the call has returned and the base has closed
+// MiB, and up to 128 MiB for all such bodies in flight in the process; a
+// temporary file beyond) that serves this call's sends and retries; its
+// memory is reused once the call has returned and the base has closed
 // every reader of it, so the returned response's Request.GetBody fails.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
@@ -370,6 +371,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Op: "check the request", Err: ErrAuthorizationSet}
 	}
 	body := r.Body
+	if body != nil && body != http.NoBody && r.GetBody == nil {
+		// A body that may be spooled: count it against the spools' shared
+		// memory budget, since this call releases what it spools.
+		r = r.WithContext(spool.WithBudget(r.Context()))
+	}
 	used, err := t.sign(r)
 	if err != nil {
 		return nil, err

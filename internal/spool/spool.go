@@ -2,7 +2,8 @@
 // GetBody, not seekable), so that it can be hashed, sent and sent again on
 // a retry: in memory up to a bound, in a temporary file beyond it, read
 // once in fixed 32 KiB chunks that are written to the hash as they arrive.
-// Memory stays bounded whatever the body's size (DESIGN.md rule 5).
+// Memory stays bounded whatever the body's size (DESIGN.md rule 5), and,
+// for the reads marked WithBudget, whatever the number of bodies at once.
 package spool
 
 import (
@@ -26,6 +27,45 @@ const chunkSize = 32 << 10
 // MiB by instance type), and a file costs a write and a read of every byte.
 const DefaultMemory = 16 << 20
 
+// Budget bounds the bytes that the spools of budgeted reads (see
+// WithBudget) hold in memory at once, across the process: a body whose
+// next chunk would pass it goes on in a temporary file, as one past its
+// own bound does. Without it, many large bodies at once (a proxy in front
+// of several bulk indexers) would each keep up to their own bound, and
+// memory would grow with their size times their number.
+var Budget int64 = 128 << 20
+
+// budgetUsed is what budgeted spools hold in memory now.
+var budgetUsed atomic.Int64
+
+type budgetKey struct{}
+
+// WithBudget marks ctx so that Read counts the spool it makes against
+// Budget. Whoever marks a read should Release its spool: the share comes
+// back when the spool is released and its readers closed, or else only
+// when the spool is garbage collected.
+func WithBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, budgetKey{}, true)
+}
+
+// account is what one spool holds of the budget. It is apart from the
+// Spool so that a cleanup can give it back when a spool that was never
+// released is collected.
+type account struct{ n atomic.Int64 }
+
+// refund gives back all that the account holds.
+func (a *account) refund() { budgetUsed.Add(-a.n.Swap(0)) }
+
+// reserve takes n bytes of the budget for the account, if they are free.
+func (a *account) reserve(n int64) bool {
+	if budgetUsed.Add(n) > Budget {
+		budgetUsed.Add(-n)
+		return false
+	}
+	a.n.Add(n)
+	return true
+}
+
 // Spool is a body read once and kept for reading again. It is safe for
 // concurrent readers. A temporary file, if one was needed, is unlinked at
 // once and closed when the Spool is no longer reachable.
@@ -44,6 +84,7 @@ type Spool struct {
 
 	refs     atomic.Int32 // the owner's, until Release, and one per open reader
 	released atomic.Bool
+	acct     *account // its share of Budget; nil when not budgeted
 }
 
 // chunkPool holds whole in-memory chunks between spools. Reusing them
@@ -60,6 +101,9 @@ var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
 // It does not close r.
 func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*Spool, error) {
 	s := &Spool{}
+	if ctx.Value(budgetKey{}) != nil {
+		s.acct = new(account)
+	}
 	s.refs.Store(1)
 	var buf []byte // the read buffer once the body goes to a file, which keeps the bytes
 	for {
@@ -101,6 +145,9 @@ func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*S
 	if s.file != nil {
 		f := s.file
 		runtime.AddCleanup(s, func(f *os.File) { f.Close() }, f)
+	} else if s.acct != nil && s.acct.n.Load() > 0 {
+		// Given back by recycle, or when a spool never released is collected.
+		runtime.AddCleanup(s, (*account).refund, s.acct)
 	}
 	return s, nil
 }
@@ -117,9 +164,10 @@ func (s *Spool) chunkLen(size int64) int {
 
 var errWrite = errors.New("spool: writing the body to a temporary file failed")
 
-// keep adds chunk to the spool, moving to a file past memory bytes.
+// keep adds chunk to the spool, moving to a file past memory bytes or,
+// for a budgeted spool, when Budget has no room for it.
 func (s *Spool) keep(chunk []byte, memory int64) error {
-	if s.file == nil && s.size+int64(len(chunk)) > memory {
+	if s.file == nil && (s.size+int64(len(chunk)) > memory || s.acct != nil && !s.acct.reserve(int64(len(chunk)))) {
 		f, err := os.CreateTemp("", "sigv4-body-*")
 		if err != nil {
 			return errors.Join(errWrite, err)
@@ -154,12 +202,16 @@ func (s *Spool) release() {
 	s.recycle()
 }
 
-// recycle puts the pooled chunks back; nothing may read them any more.
+// recycle puts the pooled chunks back and gives back the spool's share of
+// the budget; nothing may read the chunks any more.
 func (s *Spool) recycle() {
 	for _, a := range s.pooled {
 		chunkPool.Put(a)
 	}
 	s.pooled = nil
+	if s.acct != nil {
+		s.acct.refund()
+	}
 }
 
 // Release gives up the owner's hold on the spool: Reader fails from now

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func body(n int) []byte {
@@ -263,5 +264,92 @@ func TestPooledChunksNeverCrossBodies(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// budgeted reads a body of n random bytes into a spool counted against
+// Budget.
+func budgeted(t *testing.T, n int) (*Spool, []byte) {
+	t.Helper()
+	want := body(n)
+	s, err := Read(WithBudget(context.Background()), onlyReader{bytes.NewReader(want)}, io.Discard, DefaultMemory, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, want
+}
+
+// withBudget sets Budget for one test, which must not run in parallel
+// with others that spool, once the spools of earlier tests are collected
+// and have given their share back.
+func withBudget(t *testing.T, b int64) {
+	t.Helper()
+	for i := 0; i < 100 && budgetUsed.Load() != 0; i++ {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := budgetUsed.Load(); n != 0 {
+		t.Fatalf("%d bytes of the budget still held by earlier tests' spools", n)
+	}
+	old := Budget
+	Budget = b
+	t.Cleanup(func() { Budget = old })
+}
+
+func TestBudgetSendsTheRestToAFile(t *testing.T) {
+	withBudget(t, 4*chunkSize)
+	a, wantA := budgeted(t, 3*chunkSize)
+	b, wantB := budgeted(t, 3*chunkSize) // one chunk fits beside a's three
+	c, wantC := spoolOf(t, 3*chunkSize)  // not budgeted: in memory whatever the budget
+	if !a.InMemory() || b.InMemory() || !c.InMemory() {
+		t.Fatalf("in memory: %v %v %v; want the second in a file", a.InMemory(), b.InMemory(), c.InMemory())
+	}
+	if n := budgetUsed.Load(); n != 3*chunkSize {
+		t.Fatalf("%d bytes of the budget in use, want the first spool's %d", n, 3*chunkSize)
+	}
+	for _, x := range []struct {
+		s    *Spool
+		want []byte
+	}{{a, wantA}, {b, wantB}, {c, wantC}} {
+		got, err := io.ReadAll(x.s.Reader())
+		if err != nil || !bytes.Equal(got, x.want) {
+			t.Fatalf("read back %d bytes, %v", len(got), err)
+		}
+	}
+	open := a.Reader()
+	a.Release()
+	if n := budgetUsed.Load(); n != 3*chunkSize {
+		t.Fatalf("%d bytes in use after Release with readers open, want %d", n, 3*chunkSize)
+	}
+	runtime.KeepAlive(open)
+	b.Release()
+	c.Release()
+}
+
+func TestBudgetGivenBackOnReleaseAndOnCollection(t *testing.T) {
+	withBudget(t, 64*chunkSize)
+	s, _ := budgeted(t, 2*chunkSize)
+	r := s.Reader()
+	s.Release()
+	if n := budgetUsed.Load(); n != 2*chunkSize {
+		t.Fatalf("%d bytes in use with a reader open, want %d", n, 2*chunkSize)
+	}
+	r.Close()
+	if n := budgetUsed.Load(); n != 0 {
+		t.Fatalf("%d bytes in use after Release and the last Close, want 0", n)
+	}
+	func() {
+		s, _ := budgeted(t, 5*chunkSize) // never released
+		if n := budgetUsed.Load(); n != 5*chunkSize {
+			t.Fatalf("the spool holds %d bytes of the budget, want %d", n, 5*chunkSize)
+		}
+		runtime.KeepAlive(s)
+	}()
+	for i := 0; i < 100 && budgetUsed.Load() != 0; i++ {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := budgetUsed.Load(); n != 0 {
+		t.Fatalf("%d bytes of the budget still held after the spool was collected", n)
 	}
 }
