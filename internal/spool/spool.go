@@ -174,13 +174,18 @@ func (s *Spool) keep(chunk []byte, memory int64) error {
 		}
 		os.Remove(f.Name()) // unlinked at once: it goes away with the last descriptor
 		s.file = f
-		for _, c := range s.chunks {
+		// The chunk in hand goes to the file with the others before they
+		// all go back to the pool: its memory may be a pooled chunk too,
+		// which another spool can take the moment it is back.
+		for _, c := range append(s.chunks, chunk) {
 			if _, err := f.Write(c); err != nil {
 				return errors.Join(errWrite, err)
 			}
 		}
 		s.chunks = nil
 		s.recycle() // written to the file; no reader has seen them
+		s.size += int64(len(chunk))
+		return nil
 	}
 	if s.file != nil {
 		if _, err := s.file.Write(chunk); err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -222,6 +223,14 @@ func TestCloseDuringWriteToWaitsForIt(t *testing.T) {
 // points, so that chunks go back to the pool and into the next spools all
 // the time; every reader must read exactly its own body.
 func TestPooledChunksNeverCrossBodies(t *testing.T) {
+	for _, memory := range []int64{DefaultMemory, 2 * chunkSize} {
+		// The second: bodies move to a file part way, as the budget or
+		// their own bound sends them, while others take chunks.
+		t.Run(fmt.Sprintf("memory %d KiB", memory>>10), func(t *testing.T) { pooledNeverCross(t, memory) })
+	}
+}
+
+func pooledNeverCross(t *testing.T, memory int64) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for g := 0; g < 16; g++ {
@@ -230,7 +239,7 @@ func TestPooledChunksNeverCrossBodies(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 40; i++ {
 				want := body(chunkSize*(1+(g+i)%4) + (g*i)%100)
-				s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, DefaultMemory, int64(len(want)))
+				s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, memory, int64(len(want)))
 				if err != nil {
 					errs <- err
 					return
