@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/spool"
 )
 
 // metrics are one proxy's, in a registry of its own, so that two proxies
@@ -46,7 +47,11 @@ func newMetrics() *metrics {
 		fetchFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "sigv4_proxy_credential_fetch_failures_total",
 			Help: "Credential fetches that failed."}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.refusals, m.fetches, m.fetchFailures)
+	spooled := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sigv4_proxy_spooled_body_bytes",
+		Help: "Request body bytes held in memory to be signed and sent, in the whole process; past the shared budget of " +
+			strconv.FormatInt(spool.Budget>>20, 10) + " MiB bodies wait in temporary files."},
+		func() float64 { return float64(spool.InMemory()) })
+	reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.refusals, m.fetches, m.fetchFailures, spooled)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
 }

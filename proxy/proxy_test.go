@@ -366,7 +366,9 @@ func (z *zeros) Read(p []byte) (int, error) {
 // memory budget (spool.Budget), so memory does not grow with body size
 // times their number. Eight 12 MiB bodies in flight together, each under
 // its own 16 MiB bound, would hold 96 MiB; with a 16 MiB budget the heap
-// grows by little more than the budget, and every byte still arrives.
+// grows by little more than the budget (what does not fit waits in
+// temporary files), and every byte still arrives. The metrics say what is
+// held: a 4 MiB body alone is held in memory, whole, until it is sent.
 func TestManyLargeBodiesShareTheBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("96 MiB through the proxy at once")
@@ -374,16 +376,14 @@ func TestManyLargeBodiesShareTheBudget(t *testing.T) {
 	old := spool.Budget
 	spool.Budget = 16 << 20
 	defer func() { spool.Budget = old }()
-	const bodies, size = 8, 12 << 20
 	var arrived atomic.Int64
-	release := make(chan struct{})
+	var release chan struct{}
 	var waiting sync.WaitGroup
-	waiting.Add(bodies)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		waiting.Done()
 		<-release // every body is spooled before any is sent on
 		n, _ := io.Copy(io.Discard, r.Body)
-		if n == size && r.Header.Get("X-Amz-Content-Sha256") == zerosHash(size) {
+		if r.Header.Get("X-Amz-Content-Sha256") == zerosHash(n) && strconv.FormatInt(n, 10) == r.Header.Get("X-Size") {
 			arrived.Add(1)
 		}
 	}))
@@ -399,37 +399,81 @@ func TestManyLargeBodiesShareTheBudget(t *testing.T) {
 	}
 	srv := httptest.NewServer(p)
 	defer srv.Close()
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	stop := testenv.PeakHeap(5 * time.Millisecond)
-	var done sync.WaitGroup
-	for i := 0; i < bodies; i++ {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			req, _ := http.NewRequest("POST", srv.URL+"/_bulk", &zeros{size})
-			req.ContentLength = size
-			res, err := http.DefaultClient.Do(req)
+
+	// hold sends n bodies of size bytes at once and, once the upstream
+	// holds them all, returns how far the heap rose and what the gauge
+	// says; then it lets them through and waits for them.
+	hold := func(n int, size int64) (growth, held int64) {
+		arrived.Store(0)
+		release = make(chan struct{})
+		waiting.Add(n)
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		stop := testenv.PeakHeap(5 * time.Millisecond)
+		var done sync.WaitGroup
+		for i := 0; i < n; i++ {
+			done.Add(1)
+			go func() {
+				defer done.Done()
+				req, _ := http.NewRequest("POST", srv.URL+"/_bulk", &zeros{size})
+				req.ContentLength = size
+				req.Header.Set("X-Size", strconv.FormatInt(size, 10))
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+			}()
+		}
+		waiting.Wait()
+		peak := stop()
+		held = spooledGauge(t, srv.URL)
+		close(release)
+		done.Wait()
+		if arrived.Load() != int64(n) {
+			t.Errorf("%d of %d bodies arrived whole and as signed", arrived.Load(), n)
+		}
+		for i := 0; i < 100 && spooledGauge(t, srv.URL) != 0; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if g := spooledGauge(t, srv.URL); g != 0 {
+			t.Errorf("sigv4_proxy_spooled_body_bytes is %d once every body was sent, want 0", g)
+		}
+		return int64(peak) - int64(base.HeapInuse), held
+	}
+
+	g, held := hold(8, 12<<20)
+	t.Logf("8 bodies of 12 MiB spooled at once: heap in use grew by %d MiB at most (budget %d MiB), %d MiB held in memory", g>>20, spool.Budget>>20, held>>20)
+	if g > 40<<20 || held > spool.Budget {
+		t.Errorf("heap grew by %d MiB and %d MiB held with a 16 MiB budget: the bodies did not share it", g>>20, held>>20)
+	}
+	if _, held = hold(1, 4<<20); held != 4<<20 {
+		t.Errorf("a 4 MiB body alone: sigv4_proxy_spooled_body_bytes %d while it was held, want %d", held, 4<<20)
+	}
+}
+
+// spooledGauge reads sigv4_proxy_spooled_body_bytes from the proxy.
+func spooledGauge(t *testing.T, url string) int64 {
+	t.Helper()
+	res, err := http.Get(url + proxy.MetricsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "sigv4_proxy_spooled_body_bytes "); ok {
+			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				t.Error(err)
-				return
+				t.Fatal(err)
 			}
-			res.Body.Close()
-		}()
+			return int64(f)
+		}
 	}
-	waiting.Wait()
-	peak := stop()
-	close(release)
-	done.Wait()
-	g := int64(peak) - int64(base.HeapInuse)
-	t.Logf("%d bodies of %d MiB spooled at once: heap in use grew by %d MiB at most (budget %d MiB)", bodies, size>>20, g>>20, spool.Budget>>20)
-	if arrived.Load() != bodies {
-		t.Errorf("%d of %d bodies arrived whole and as signed", arrived.Load(), bodies)
-	}
-	if g > 40<<20 {
-		t.Errorf("heap grew by %d MiB with a 16 MiB budget: the bodies did not share it", g>>20)
-	}
+	t.Fatal("no sigv4_proxy_spooled_body_bytes in the metrics")
+	return 0
 }
 
 // zerosHash is the hex SHA-256 of n zero bytes.

@@ -38,6 +38,9 @@ var Budget int64 = 128 << 20
 // budgetUsed is what budgeted spools hold in memory now.
 var budgetUsed atomic.Int64
 
+// InMemory returns the bytes that budgeted spools hold in memory now.
+func InMemory() int64 { return budgetUsed.Load() }
+
 type budgetKey struct{}
 
 // WithBudget marks ctx so that Read counts the spool it makes against
