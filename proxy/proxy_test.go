@@ -366,8 +366,8 @@ func (z *zeros) Read(p []byte) (int, error) {
 // memory budget (spool.Budget), so memory does not grow with body size
 // times their number. Eight 12 MiB bodies in flight together, each under
 // its own 16 MiB bound, would hold 96 MiB; with a 16 MiB budget the heap
-// grows by little more than the budget (what does not fit waits in
-// temporary files), and every byte still arrives. The metrics say what is
+// grows by little more than the budget (one body in memory, the others
+// in temporary files), and every byte still arrives. The metrics say what is
 // held: a 4 MiB body alone is held in memory, whole, until it is sent.
 func TestManyLargeBodiesShareTheBudget(t *testing.T) {
 	if testing.Short() {
@@ -448,6 +448,9 @@ func TestManyLargeBodiesShareTheBudget(t *testing.T) {
 	t.Logf("8 bodies of 12 MiB spooled at once: heap in use grew by %d MiB at most (budget %d MiB), %d MiB held in memory", g>>20, spool.Budget>>20, held>>20)
 	if g > 40<<20 || held > spool.Budget {
 		t.Errorf("heap grew by %d MiB and %d MiB held with a 16 MiB budget: the bodies did not share it", g>>20, held>>20)
+	}
+	if held != 12<<20 {
+		t.Errorf("%d bytes held in memory, want one whole body's (12 MiB): the others wait in files from their first byte", held)
 	}
 	if _, held = hold(1, 4<<20); held != 4<<20 {
 		t.Errorf("a 4 MiB body alone: sigv4_proxy_spooled_body_bytes %d while it was held, want %d", held, 4<<20)

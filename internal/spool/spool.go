@@ -108,6 +108,14 @@ func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*S
 		s.acct = new(account)
 	}
 	s.refs.Store(1)
+	if s.acct != nil && size > 0 && size <= memory && !s.acct.reserve(size) {
+		// A body of known length takes its whole share of the budget at
+		// once or goes to a file from its first byte, so that bodies that
+		// arrive together do not each take part of it and then all spill.
+		if err := s.toFile(); err != nil {
+			return nil, err
+		}
+	}
 	var buf []byte // the read buffer once the body goes to a file, which keeps the bytes
 	for {
 		if err := ctx.Err(); err != nil {
@@ -170,18 +178,15 @@ var errWrite = errors.New("spool: writing the body to a temporary file failed")
 // keep adds chunk to the spool, moving to a file past memory bytes or,
 // for a budgeted spool, when Budget has no room for it.
 func (s *Spool) keep(chunk []byte, memory int64) error {
-	if s.file == nil && (s.size+int64(len(chunk)) > memory || s.acct != nil && !s.acct.reserve(int64(len(chunk)))) {
-		f, err := os.CreateTemp("", "sigv4-body-*")
-		if err != nil {
-			return errors.Join(errWrite, err)
+	if s.file == nil && (s.size+int64(len(chunk)) > memory || !s.fits(int64(len(chunk)))) {
+		if err := s.toFile(); err != nil {
+			return err
 		}
-		os.Remove(f.Name()) // unlinked at once: it goes away with the last descriptor
-		s.file = f
 		// The chunk in hand goes to the file with the others before they
 		// all go back to the pool: its memory may be a pooled chunk too,
 		// which another spool can take the moment it is back.
 		for _, c := range append(s.chunks, chunk) {
-			if _, err := f.Write(c); err != nil {
+			if _, err := s.file.Write(c); err != nil {
 				return errors.Join(errWrite, err)
 			}
 		}
@@ -198,6 +203,28 @@ func (s *Spool) keep(chunk []byte, memory int64) error {
 		s.chunks = append(s.chunks, chunk)
 	}
 	s.size += int64(len(chunk))
+	return nil
+}
+
+// fits reports whether n more bytes in memory are within the spool's share
+// of the budget, taking more of the budget when they are not yet.
+func (s *Spool) fits(n int64) bool {
+	if s.acct == nil {
+		return true
+	}
+	over := s.size + n - s.acct.n.Load()
+	return over <= 0 || s.acct.reserve(over)
+}
+
+// toFile makes the spool's temporary file, unlinked at once: it goes away
+// with its last descriptor.
+func (s *Spool) toFile() error {
+	f, err := os.CreateTemp("", "sigv4-body-*")
+	if err != nil {
+		return errors.Join(errWrite, err)
+	}
+	os.Remove(f.Name())
+	s.file = f
 	return nil
 }
 

@@ -362,3 +362,77 @@ func TestBudgetGivenBackOnReleaseAndOnCollection(t *testing.T) {
 		t.Fatalf("%d bytes of the budget still held after the spool was collected", n)
 	}
 }
+
+// TestBudgetTakenWholeForAKnownLength: two bodies of known length arrive
+// interleaved, five chunks of the first, five of the second, then the
+// rest, with room for twelve chunks. Taking the budget chunk by chunk, the
+// first would run out at its eleventh chunk in all and spill although it
+// came first; taken whole, the first keeps its eight chunks in memory and
+// the second goes to a file from its first byte.
+func TestBudgetTakenWholeForAKnownLength(t *testing.T) {
+	withBudget(t, 12*chunkSize)
+	type read struct {
+		s   *Spool
+		err error
+	}
+	start := func(want []byte) (*io.PipeWriter, chan read) {
+		pr, pw := io.Pipe()
+		done := make(chan read, 1)
+		go func() {
+			s, err := Read(WithBudget(context.Background()), pr, io.Discard, DefaultMemory, int64(len(want)))
+			done <- read{s, err}
+		}()
+		return pw, done
+	}
+	// settle waits until the budget in use stops moving, so that each step
+	// is kept before the next begins.
+	settle := func() {
+		for last, i := int64(-1), 0; i < 50; i++ {
+			time.Sleep(2 * time.Millisecond)
+			if n := budgetUsed.Load(); n == last {
+				return
+			} else {
+				last = n
+			}
+		}
+	}
+	a, b := body(8*chunkSize), body(8*chunkSize)
+	pa, da := start(a)
+	settle()
+	pb, db := start(b)
+	pa.Write(a[:5*chunkSize])
+	settle()
+	pb.Write(b[:5*chunkSize])
+	settle()
+	pa.Write(a[5*chunkSize:])
+	pa.Close()
+	ra := <-da
+	pb.Write(b[5*chunkSize:])
+	pb.Close()
+	rb := <-db
+	if ra.err != nil || rb.err != nil {
+		t.Fatal(ra.err, rb.err)
+	}
+	for _, c := range []struct {
+		s    *Spool
+		want []byte
+	}{{ra.s, a}, {rb.s, b}} {
+		r := c.s.Reader()
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || !bytes.Equal(got, c.want) {
+			t.Fatalf("read back %d bytes, %v", len(got), err)
+		}
+	}
+	if !ra.s.InMemory() || rb.s.InMemory() {
+		t.Errorf("in memory: first %v, second %v; want the first, which came first", ra.s.InMemory(), rb.s.InMemory())
+	}
+	if n := budgetUsed.Load(); n != 8*chunkSize {
+		t.Errorf("%d bytes of the budget in use, want the first body's %d", n, 8*chunkSize)
+	}
+	ra.s.Release()
+	rb.s.Release()
+	if n := budgetUsed.Load(); n != 0 {
+		t.Errorf("%d bytes in use after both are released", n)
+	}
+}
