@@ -33,27 +33,28 @@ func TestHexSumIsHexEncode(t *testing.T) {
 	}
 }
 
-// randomPath draws a path from bytes that stress the path rules.
-func randomPath(r *rand.Rand) string {
-	const alphabet = "/./..//a%2F%zz:;@$&+,=!'()* é~-_?#"
-	var b strings.Builder
-	if r.IntN(8) != 0 {
-		b.WriteByte('/')
+// inputs returns the cases, then random strings of up to max-1 bytes of
+// alphabet (each after prefix, 7 times in 8), n strings in all, the same
+// on every run.
+func inputs(seed uint64, n int, cases []string, prefix, alphabet string, max int) []string {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	out := append(make([]string, 0, n), cases...)
+	for len(out) < n {
+		var b strings.Builder
+		if r.IntN(8) != 0 {
+			b.WriteString(prefix)
+		}
+		for k := r.IntN(max); k > 0; k-- {
+			b.WriteByte(alphabet[r.IntN(len(alphabet))])
+		}
+		out = append(out, b.String())
 	}
-	for n := r.IntN(12); n > 0; n-- {
-		b.WriteByte(alphabet[r.IntN(len(alphabet))])
-	}
-	return b.String()
+	return out
 }
 
 func TestPlainPathIsBothChecks(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
 	cases := []string{"", "/", "//", "/.", "/..", "/a/.", "/a/..", "/a/", "/a//b", "/a/.b", "/a/..b", "/.a", "/a.", "/_search", "/a b", "/a%2Fb", "a/b", "/./a", "/../a"}
-	for i := 0; i < 200000; i++ {
-		p := randomPath(r)
-		if i < len(cases) {
-			p = cases[i]
-		}
+	for _, p := range inputs(3, 200000, cases, "/", "/./..//a%2F%zz:;@$&+,=!'()* é~-_?#", 12) {
 		want := pathNeedsNoEscape(p) && wirePathClean(p, false)
 		if got := plainPath(p); got != want {
 			t.Fatalf("plainPath(%q) = %v, pathNeedsNoEscape && wirePathClean = %v", p, got, want)
@@ -98,20 +99,8 @@ func reencode(s string) string {
 }
 
 func TestWireQueryIsTheRuleByParts(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	const alphabet = "&&==ab+%2F%2%zz%%41:;é /~"
 	cases := []string{"", "&", "a", "a=", "=a", "a=b=c", "&a=1&&b=2&", "q=a+b%2Bc&r=%20", "x=%4", "x=%", "x=%e3%81%82", "a&b", "a=%3D&b"}
-	for i := 0; i < 200000; i++ {
-		var raw string
-		if i < len(cases) {
-			raw = cases[i]
-		} else {
-			var b strings.Builder
-			for n := r.IntN(16); n > 0; n-- {
-				b.WriteByte(alphabet[r.IntN(len(alphabet))])
-			}
-			raw = b.String()
-		}
+	for _, raw := range inputs(5, 200000, cases, "", "&&==ab+%2F%2%zz%%41:;é /~", 16) {
 		q, pairs := appendWireQuery(nil, nil, raw)
 		if want := wireQueryByParts(raw); string(q) != want {
 			t.Fatalf("wire query of %q = %q, want %q", raw, q, want)
@@ -224,20 +213,8 @@ func TestCheckedCredentialsStillChecked(t *testing.T) {
 }
 
 func TestIsCanonicalKeyIsCanonicalHeaderKey(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	const alphabet = "aAzZ-0_ .:é\x00xX-mM"
 	cases := []string{"", "-", "A", "a", "Content-Type", "content-type", "X-Amz-Date", "X-AMZ-Date", "x amz", "X Amz", "A-", "-a", "A--b", "Ab-C", "é"}
-	for i := 0; i < 200000; i++ {
-		k := ""
-		if i < len(cases) {
-			k = cases[i]
-		} else {
-			var b strings.Builder
-			for n := r.IntN(8); n > 0; n-- {
-				b.WriteByte(alphabet[r.IntN(len(alphabet))])
-			}
-			k = b.String()
-		}
+	for _, k := range inputs(7, 200000, cases, "", "aAzZ-0_ .:é\x00xX-mM", 8) {
 		if got, want := isCanonicalKey(k), http.CanonicalHeaderKey(k) == k; got != want {
 			t.Fatalf("isCanonicalKey(%q) = %v, CanonicalHeaderKey gives %q", k, got, http.CanonicalHeaderKey(k))
 		}
