@@ -271,64 +271,35 @@ func BenchmarkSignBulk16MiB(b *testing.B) {
 	at := time.Now()
 	b.Run("sigv4", func(b *testing.B) {
 		s, _ := signer.New()
-		b.SetBytes(bulkSize)
-		b.ReportAllocs()
-		stop := reportCPU(b)
-		for i := 0; i < b.N; i++ {
-			b.StopTimer()
-			r := bulkRequest(b)
-			b.StartTimer()
-			if err := s.Sign(r, creds, region, service, at); err != nil {
-				b.Fatal(err)
-			}
-		}
-		stop()
+		benchSigning(b, bulkSize, bulkRequest, func(r *http.Request) error { return s.Sign(r, creds, region, service, at) })
 	})
 	b.Run("opensearchgo", func(b *testing.B) {
-		s := osgoSigner(b)
-		b.SetBytes(bulkSize)
-		b.ReportAllocs()
-		stop := reportCPU(b)
-		for i := 0; i < b.N; i++ {
-			b.StopTimer()
-			r := bulkRequest(b)
-			b.StartTimer()
-			if err := s.SignRequest(r); err != nil {
-				b.Fatal(err)
-			}
-		}
-		stop()
+		benchSigning(b, bulkSize, bulkRequest, osgoSigner(b).SignRequest)
 	})
 	b.Run("opensearchgov4", func(b *testing.B) {
-		s := osgoV4Signer(b)
-		b.SetBytes(bulkSize)
-		b.ReportAllocs()
-		stop := reportCPU(b)
-		for i := 0; i < b.N; i++ {
-			b.StopTimer()
-			r := bulkRequest(b)
-			b.StartTimer()
-			if err := s.SignRequest(r); err != nil {
-				b.Fatal(err)
-			}
-		}
-		stop()
+		benchSigning(b, bulkSize, bulkRequest, osgoV4Signer(b).SignRequest)
 	})
 	b.Run("smithy", func(b *testing.B) {
 		sign := smithySigner()
-		b.SetBytes(bulkSize)
-		b.ReportAllocs()
-		stop := reportCPU(b)
-		for i := 0; i < b.N; i++ {
-			b.StopTimer()
-			r := bulkRequest(b)
-			b.StartTimer()
-			if err := sign(r, bulkBody); err != nil {
-				b.Fatal(err)
-			}
-		}
-		stop()
+		benchSigning(b, bulkSize, bulkRequest, func(r *http.Request) error { return sign(r, bulkBody) })
 	})
+}
+
+// benchSigning times sign on a new request from newReq at each
+// iteration (made with the timer stopped), of size bytes.
+func benchSigning(b *testing.B, size int, newReq func(*testing.B) *http.Request, sign func(*http.Request) error) {
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	stop := reportCPU(b)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		r := newReq(b)
+		b.StartTimer()
+		if err := sign(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stop()
 }
 
 // BenchmarkSHA256_16MiB: crypto/sha256 over the same bytes, the floor.

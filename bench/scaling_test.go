@@ -52,7 +52,7 @@ func (plainBody) Close() error { return nil }
 func BenchmarkSignPlainReader(b *testing.B) {
 	at := time.Now()
 	for _, size := range []int{1 << 20, 16 << 20} {
-		newReq := func() *http.Request {
+		newReq := func(*testing.B) *http.Request {
 			r, _ := http.NewRequest("POST", bulkURL, nil)
 			r.Body = plainBody{bytes.NewReader(bulkBody[:size])}
 			r.ContentLength = -1
@@ -60,33 +60,10 @@ func BenchmarkSignPlainReader(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("sigv4/%dMiB", size>>20), func(b *testing.B) {
 			s, _ := signer.New()
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			stop := reportCPU(b)
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				r := newReq()
-				b.StartTimer()
-				if err := s.Sign(r, creds, region, service, at); err != nil {
-					b.Fatal(err)
-				}
-			}
-			stop()
+			benchSigning(b, size, newReq, func(r *http.Request) error { return s.Sign(r, creds, region, service, at) })
 		})
 		b.Run(fmt.Sprintf("opensearchgo/%dMiB", size>>20), func(b *testing.B) {
-			s := osgoSigner(b)
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			stop := reportCPU(b)
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				r := newReq()
-				b.StartTimer()
-				if err := s.SignRequest(r); err != nil {
-					b.Fatal(err)
-				}
-			}
-			stop()
+			benchSigning(b, size, newReq, osgoSigner(b).SignRequest)
 		})
 	}
 }
