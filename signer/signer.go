@@ -494,18 +494,7 @@ func (sg *signing) appendHeaderSection(b []byte) ([]byte, int) {
 	}
 	b = append(b, '\n')
 	sg.signedStart = len(b)
-	if sg.ownOnly {
-		i := 0
-		if sg.setHash {
-			i = 2
-		}
-		if sg.creds.SessionToken != "" {
-			i++
-		}
-		b = append(b, ownSignedHeaders[i]...)
-	} else {
-		b = appendSignedHeaders(b, sg.headers)
-	}
+	b = appendSignedHeaders(b, sg.headers)
 	sg.signedEnd = len(b)
 	b = append(b, '\n')
 	return append(b, sg.payload()...), dateAt
@@ -568,14 +557,15 @@ func (sg *signing) buildStringToSign() {
 
 // buildSignature computes the signature with the cached signing key.
 func (sg *signing) buildSignature() {
-	var d [8]byte
-	copy(d[:], sg.date[:8])
-	key := sg.s.keys.get(sg.creds.SecretAccessKey, d, sg.region, sg.service)
-	if m := sg.memo; m == nil || m.key != key || m.akid != sg.creds.AccessKeyID {
-		sg.memo = sg.newSecondMemo(key)
+	// A memo of this second and scope with the same secret holds the key
+	// the cache would give.
+	if m := sg.memo; m == nil || m.secret != sg.creds.SecretAccessKey || m.akid != sg.creds.AccessKeyID {
+		var d [8]byte
+		copy(d[:], sg.date[:8])
+		sg.memo = sg.newSecondMemo(sg.s.keys.get(sg.creds.SecretAccessKey, d, sg.region, sg.service))
 		sg.s.lastSecond.Store(sg.memo)
 	}
-	sg.mac = hmacResume(key, sg.memo.state, sha256.BlockSize, sg.sts, &sg.sig, sg.hash, sg.mac)
+	sg.mac = hmacResume(sg.memo.key, sg.memo.state, sha256.BlockSize, sg.sts, &sg.sig, sg.hash, sg.mac)
 }
 
 // secondMemo is what every request signed in the same second for the same
@@ -588,6 +578,7 @@ type secondMemo struct {
 	region, service      string
 	prefix               []byte // "AWS4-HMAC-SHA256\n" date "\n" scope "\n"
 	scopeStart, scopeEnd int    // the scope within prefix
+	secret               string // the key's secret
 	key                  *derivedKey
 	akid                 string
 	auth                 []byte // "AWS4-HMAC-SHA256 Credential=" akid "/" scope ", SignedHeaders="
@@ -598,7 +589,7 @@ type secondMemo struct {
 // newSecondMemo makes the memo of this signing's second, scope and key,
 // from its string to sign.
 func (sg *signing) newSecondMemo(key *derivedKey) *secondMemo {
-	m := &secondMemo{region: sg.region, service: sg.service, key: key, akid: sg.creds.AccessKeyID,
+	m := &secondMemo{region: sg.region, service: sg.service, secret: sg.creds.SecretAccessKey, key: key, akid: sg.creds.AccessKeyID,
 		scopeStart: sg.scopeStart, scopeEnd: sg.scopeEnd}
 	copy(m.date[:], sg.date)
 	room := m.room[:0]
@@ -696,14 +687,6 @@ func (sg *signing) apply() {
 		delete(h, "X-Amz-Security-Token")
 	}
 	h["Authorization"] = vals[3:4:4]
-}
-
-// ownSignedHeaders is the signed-header list of a request that signs only
-// the signer's own headers: without and with x-amz-security-token, then the
-// same with x-amz-content-sha256.
-var ownSignedHeaders = [4]string{
-	"host;x-amz-date", "host;x-amz-date;x-amz-security-token",
-	"host;x-amz-content-sha256;x-amz-date", "host;x-amz-content-sha256;x-amz-date;x-amz-security-token",
 }
 
 type scope struct{ region, service string }
