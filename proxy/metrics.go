@@ -50,7 +50,7 @@ func newMetrics() *metrics {
 	spooled := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sigv4_proxy_spooled_body_bytes",
 		Help: "Request body bytes held in memory to be signed and sent, in the whole process; past the shared budget of " +
 			strconv.FormatInt(spool.Budget>>20, 10) + " MiB bodies wait in temporary files."},
-		func() float64 { return float64(spool.InMemory()) })
+		func() float64 { return float64(spool.BudgetInUse()) })
 	reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.refusals, m.fetches, m.fetchFailures, spooled)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m

@@ -38,8 +38,8 @@ var Budget int64 = 128 << 20
 // budgetUsed is what budgeted spools hold in memory now.
 var budgetUsed atomic.Int64
 
-// InMemory returns the bytes that budgeted spools hold in memory now.
-func InMemory() int64 { return budgetUsed.Load() }
+// BudgetInUse returns the bytes that budgeted spools hold in memory now.
+func BudgetInUse() int64 { return budgetUsed.Load() }
 
 type budgetKey struct{}
 
