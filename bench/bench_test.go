@@ -38,13 +38,19 @@ var (
 	bulkURL = "https://search-my-domain-abc123.us-east-1.es.amazonaws.com/_bulk"
 )
 
+// sdkConfig is an aws.Config with the benchmarks' region and static
+// credentials, for the signers built from one (opensearch-go v2 and v4).
+func sdkConfig() aws.Config {
+	return aws.Config{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(sdkcreds.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)),
+	}
+}
+
 // osgoSigner is opensearch-go v2's signer/awsv2 with the same static
 // credentials.
 func osgoSigner(b *testing.B) interface{ SignRequest(*http.Request) error } {
-	s, err := awsv2.NewSignerWithService(aws.Config{
-		Region:      region,
-		Credentials: aws.NewCredentialsCache(sdkcreds.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)),
-	}, service)
+	s, err := awsv2.NewSignerWithService(sdkConfig(), service)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	sdkcreds "github.com/aws/aws-sdk-go-v2/credentials"
 	smithycreds "github.com/aws/smithy-go/aws-http-auth/credentials"
 	smithysigv4 "github.com/aws/smithy-go/aws-http-auth/sigv4"
 	osgov4 "github.com/opensearch-project/opensearch-go/v4/signer/awsv2"
@@ -33,10 +31,7 @@ func smithySigner() func(r *http.Request, body []byte) error {
 
 // osgoV4Signer is opensearch-go v4's signer/awsv2.
 func osgoV4Signer(b *testing.B) interface{ SignRequest(*http.Request) error } {
-	s, err := osgov4.NewSignerWithService(aws.Config{
-		Region:      region,
-		Credentials: aws.NewCredentialsCache(sdkcreds.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)),
-	}, service)
+	s, err := osgov4.NewSignerWithService(sdkConfig(), service)
 	if err != nil {
 		b.Fatal(err)
 	}
