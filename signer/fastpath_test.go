@@ -220,3 +220,74 @@ func TestIsCanonicalKeyIsCanonicalHeaderKey(t *testing.T) {
 		}
 	}
 }
+
+// TestKeptRoomHoldsEverySize signs requests whose kept bytes cover every
+// size keptRoom serves and beyond, with one long-lived signer, keeping
+// each signed request; then checks each against the same request signed
+// by a fresh signer, so that no signing wrote into the strings of another,
+// and that one allocation served every request that fits the largest room.
+func TestKeptRoomHoldsEverySize(t *testing.T) {
+	long, _ := New()
+	at := time.Date(2026, 11, 30, 1, 2, 3, 0, time.UTC)
+	creds := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", SessionToken: "token"}
+	type signed struct {
+		url, body string
+		query     string
+		h         http.Header
+	}
+	newReq := func(url, body string) *http.Request {
+		if body == "" {
+			r, _ := http.NewRequest(http.MethodGet, url, nil)
+			return r
+		}
+		r, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		return r
+	}
+	var all []signed
+	for q := 0; q <= 300; q++ {
+		for _, body := range []string{"", "{}"} {
+			url := "https://h.example/i/_search"
+			if q > 0 {
+				url += "?q=" + strings.Repeat("a:", q/2) + strings.Repeat("b", q%2)
+			}
+			r := newReq(url, body)
+			if err := long.Sign(r, creds, "eu-west-1", "es", at); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, signed{url, body, r.URL.RawQuery, r.Header})
+			if q%25 == 0 && body == "" {
+				// Signing the same request again: one allocation while the
+				// kept bytes (223 + the wire query) fit the largest room.
+				r := newReq(url, "")
+				raw := r.URL.RawQuery
+				n := testing.AllocsPerRun(20, func() {
+					clear(r.Header)
+					r.URL.RawQuery = raw
+					long.Sign(r, creds, "eu-west-1", "es", at)
+				})
+				want := 1.0
+				if 223+len(r.URL.RawQuery) > 384 {
+					want = 2
+				}
+				if n != want {
+					t.Errorf("query of %d bytes: %v allocations, want %v", len(r.URL.RawQuery), n, want)
+				}
+			}
+		}
+	}
+	for _, s := range all {
+		fresh, _ := New()
+		r := newReq(s.url, s.body)
+		if err := fresh.Sign(r, creds, "eu-west-1", "es", at); err != nil {
+			t.Fatal(err)
+		}
+		if r.URL.RawQuery != s.query {
+			t.Errorf("%s: query %q, then %q after later signings", s.url, r.URL.RawQuery, s.query)
+		}
+		for k, v := range r.Header {
+			if got := s.h[k]; len(got) != 1 || got[0] != v[0] {
+				t.Errorf("%s %q: %s = %q after later signings, want %q", s.url, s.body, k, got, v)
+			}
+		}
+	}
+}

@@ -168,7 +168,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	if err := sg.hashPayload(); err != nil { // last: it may consume the body
 		return err
 	}
-	sg.date = s.amzDate(sg.date[:0], t)
+	sg.date, sg.dateText = s.amzDate(sg.date[:0], t)
 	sg.buildCanonicalRequest()
 	sg.buildStringToSign()
 	sg.buildSignature()
@@ -264,7 +264,8 @@ type signing struct {
 	callerHash  bool // the request has X-Amz-Content-Sha256
 	ownOnly     bool // collectHeaders: the signer's own headers are all that is signed
 
-	date []byte // X-Amz-Date
+	date     []byte // X-Amz-Date
+	dateText string // the same, shared by the second's requests; "" if none
 
 	hash                   hash.Hash
 	creq                   []byte // buildCanonicalRequest
@@ -405,6 +406,10 @@ func (sg *signing) hashPayload() error {
 			return newError(ErrHeader, "X-Amz-Content-Sha256 is neither one lower-case hex SHA-256 nor UNSIGNED-PAYLOAD; remove it to let the signer hash the body", nil)
 		}
 		sg.payloadHash = v[0]
+		return nil
+	}
+	if b := sg.req.Body; b == nil || b == http.NoBody {
+		sg.payloadHash = EmptyPayloadHash
 		return nil
 	}
 	var err error
@@ -610,14 +615,15 @@ func (sg *signing) newSecondMemo(key *derivedKey) *secondMemo {
 }
 
 // apply writes the wire form and the signature into the request. The
-// strings the request keeps (the wire path and query when they changed,
-// X-Amz-Date, a computed payload hash and Authorization) share one
-// allocation, and the four header values one more.
+// strings the request keeps (the wire path and query when they changed, a
+// computed payload hash and Authorization) and its four header values
+// share one allocation (see keptRoom); X-Amz-Date is the second's shared
+// string.
 func (sg *signing) apply() {
 	req := sg.req
 	scope := sg.sts[sg.scopeStart:sg.scopeEnd]
 	signed := sg.creq[sg.signedStart:sg.signedEnd]
-	n := len(sg.date) + len(algorithm) + len(" Credential=") + len(sg.creds.AccessKeyID) + 1 + len(scope) +
+	n := len(algorithm) + len(" Credential=") + len(sg.creds.AccessKeyID) + 1 + len(scope) +
 		len(", SignedHeaders=") + len(signed) + len(", Signature=") + 2*sha256.Size
 	if sg.pathChanged {
 		n += len(sg.path)
@@ -628,17 +634,10 @@ func (sg *signing) apply() {
 	if sg.payloadHash == "" {
 		n += len(sg.sum)
 	}
-	// The request keeps four header values and these bytes. Usually one
-	// allocation holds both (kept): the values point into its bytes, which
-	// are written once here and never again. A larger request takes two.
-	var vals []string
-	var buf []byte
-	if n <= keptBytes {
-		k := new(kept)
-		vals, buf = k.vals[:], k.buf[:0:n]
-	} else {
-		vals, buf = make([]string, 4), make([]byte, 0, n)
+	if sg.dateText == "" {
+		n += len(sg.date)
 	}
+	vals, buf := keptRoom(n)
 	mark := func(start int) string { b := buf[start:]; return unsafe.String(unsafe.SliceData(b), len(b)) }
 	if sg.pathChanged {
 		buf = append(buf, sg.path...)
@@ -655,23 +654,26 @@ func (sg *signing) apply() {
 	}
 
 	// vals: X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization.
-	start := len(buf)
-	buf = append(buf, sg.date...)
-	vals[0] = mark(start)
+	if vals[0] = sg.dateText; vals[0] == "" {
+		start := len(buf)
+		buf = append(buf, sg.date...)
+		vals[0] = mark(start)
+	}
 	ph := sg.payloadHash
 	if ph == "" {
-		start = len(buf)
+		start := len(buf)
 		buf = append(buf, sg.sum[:]...)
 		ph = mark(start)
 	}
 	vals[1], vals[2] = ph, sg.creds.SessionToken
-	start = len(buf)
+	start := len(buf)
 	buf = append(buf, sg.memo.auth...)
 	buf = append(buf, signed...)
 	buf = append(buf, ", Signature="...)
-	var sigHex [2 * sha256.Size]byte
-	hexSum(&sigHex, &sg.sig)
-	buf = append(buf, sigHex[:]...)
+	end := len(buf) + 2*sha256.Size // the hex is written in place, in n
+	buf = slices.Grow(buf, 2*sha256.Size)
+	hexSum((*[2 * sha256.Size]byte)(buf[len(buf):end]), &sg.sig)
+	buf = buf[:end]
 	vals[3] = mark(start)
 
 	h := req.Header
@@ -695,25 +697,31 @@ type scope struct{ region, service string }
 // for one host, many times a second.
 type hostMemo struct{ in, scheme, out string }
 
+// formattedDate is the last second formatted as X-Amz-Date, as a string
+// that every request signed in that second shares (strings are immutable).
 type formattedDate struct {
 	unix int64
-	text [16]byte
+	text string // in room: one allocation a second
+	room [16]byte
 }
 
-// amzDate appends t as X-Amz-Date, reusing the last second formatted.
-func (s *Signer) amzDate(b []byte, t time.Time) []byte {
+// amzDate appends t as X-Amz-Date, reusing the last second formatted, and
+// returns that second's shared string too ("" for a year past 9999).
+func (s *Signer) amzDate(b []byte, t time.Time) ([]byte, string) {
 	u := t.Unix()
 	if d := s.lastDate.Load(); d != nil && d.unix == u {
-		return append(b, d.text[:]...)
+		return append(b, d.text...), d.text
 	}
 	start := len(b)
 	b = appendAmzDate(b, t)
-	if len(b)-start == 16 { // years 0-9999
-		d := &formattedDate{unix: u}
-		copy(d.text[:], b[start:])
-		s.lastDate.Store(d)
+	if len(b)-start != 16 { // years 0-9999 only
+		return b, ""
 	}
-	return b
+	d := &formattedDate{unix: u}
+	copy(d.room[:], b[start:])
+	d.text = unsafe.String(&d.room[0], len(d.room))
+	s.lastDate.Store(d)
+	return b, d.text
 }
 
 // appendAmzDate appends t in UTC as 20060102T150405Z, computing the civil
@@ -762,15 +770,42 @@ func validScopePart(s string) bool {
 	return true
 }
 
-// keptBytes is the room of a kept allocation: enough for the wire path and
-// query of a typical request, X-Amz-Date, a payload hash and Authorization.
-const keptBytes = 384
-
-// kept is the one allocation a typical signing makes: the header values
-// the request keeps and the bytes they point into.
-type kept struct {
-	vals [4]string
-	buf  [keptBytes]byte
+// keptRoom returns the one allocation a typical signing makes: room for
+// the four header values the request keeps and for n bytes they point
+// into (the wire path and query when they changed, a computed payload hash,
+// Authorization), written once by apply and never again. The room comes in
+// a few sizes that fill an allocator size class, because every byte
+// allocated is a fresh cache line to fill: of all the work of signing, the
+// part that most depends on the machine's other tenants. A request too
+// large for the biggest takes two allocations.
+func keptRoom(n int) ([]string, []byte) {
+	switch {
+	case n <= 256: // 320-byte class
+		k := new(struct {
+			vals [4]string
+			buf  [256]byte
+		})
+		return k.vals[:], k.buf[:0:n]
+	case n <= 288: // 352
+		k := new(struct {
+			vals [4]string
+			buf  [288]byte
+		})
+		return k.vals[:], k.buf[:0:n]
+	case n <= 320: // 384
+		k := new(struct {
+			vals [4]string
+			buf  [320]byte
+		})
+		return k.vals[:], k.buf[:0:n]
+	case n <= 384: // 448
+		k := new(struct {
+			vals [4]string
+			buf  [384]byte
+		})
+		return k.vals[:], k.buf[:0:n]
+	}
+	return make([]string, 4), make([]byte, 0, n)
 }
 
 // makeTrace describes the signing, without the secret, the token or the
