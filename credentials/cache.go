@@ -127,9 +127,15 @@ func (c *Cache) Name() string { return sourceName(c.provider) }
 // callers) until it ends or ctx is done; a retrieval outlives a caller who
 // gives up, and its result serves the next.
 func (c *Cache) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	// The steady state, without the lock (and, for credentials that never
+	// expire, without reading the clock).
+	fc := c.fresh.Load()
+	if fc != nil && !fc.creds.CanExpire {
+		return fc.creds, nil
+	}
 	now := c.opts.Clock()
-	if f := c.fresh.Load(); f != nil && (!f.creds.CanExpire || now.Before(f.until)) {
-		return f.creds, nil // the steady state, without the lock
+	if fc != nil && now.Before(fc.until) {
+		return fc.creds, nil
 	}
 	c.mu.Lock()
 	if f := c.flight; f != nil && time.Since(f.started) > c.opts.FetchTimeout+abandonAfter {
