@@ -594,6 +594,9 @@ func signingCopy(req *http.Request) (r *http.Request, authorization string) {
 	r = &c.req
 	r.URL = &c.url
 	r.Header = make(http.Header, len(req.Header)+4)
+	if len(req.Header) == 0 {
+		return r, "" // nothing to copy: skip setting up an iteration
+	}
 	for k, v := range req.Header {
 		r.Header[k] = v
 		if len(v) > 0 && len(k) == len("Authorization") && strings.EqualFold(k, "Authorization") && authorization == "" {
