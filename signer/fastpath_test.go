@@ -52,12 +52,19 @@ func inputs(seed uint64, n int, cases []string, prefix, alphabet string, max int
 	return out
 }
 
+// TestPlainPathIsBothChecks: plainPath is pathNeedsNoEscape and
+// wirePathClean in one pass, and its canonical report is whether
+// appendCanonicalURI leaves the path as it is.
 func TestPlainPathIsBothChecks(t *testing.T) {
 	cases := []string{"", "/", "//", "/.", "/..", "/a/.", "/a/..", "/a/", "/a//b", "/a/.b", "/a/..b", "/.a", "/a.", "/_search", "/a b", "/a%2Fb", "a/b", "/./a", "/../a"}
 	for _, p := range inputs(3, 200000, cases, "/", "/./..//a%2F%zz:;@$&+,=!'()* é~-_?#", 12) {
 		want := pathNeedsNoEscape(p) && wirePathClean(p, false)
-		if got := plainPath(p); got != want {
+		got, canonical := plainPath(p)
+		if got != want {
 			t.Fatalf("plainPath(%q) = %v, pathNeedsNoEscape && wirePathClean = %v", p, got, want)
+		}
+		if wantCanon := got && string(appendCanonicalURI(nil, []byte(p), false)) == p; canonical != wantCanon {
+			t.Fatalf("plainPath(%q) canonical = %v, its canonical URI is itself = %v", p, canonical, wantCanon)
 		}
 	}
 }

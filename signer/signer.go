@@ -248,12 +248,13 @@ type signing struct {
 	region, service string
 	s3              bool
 
-	host        string // wireForm: the host signed and sent
-	path        []byte // wireForm: the wire path
-	pathChanged bool
-	query       []byte // wireForm: the wire query
-	pairs       []queryPair
-	queryChg    bool
+	host          string // wireForm: the host signed and sent
+	path          []byte // wireForm: the wire path
+	pathChanged   bool
+	pathCanonical bool   // the wire path is its own canonical URI
+	query         []byte // wireForm: the wire query
+	pairs         []queryPair
+	queryChg      bool
 
 	headers []signedHeader // collectHeaders: sorted by name
 	names   []byte         // collectHeaders: the lower-case names of the request's signed headers
@@ -321,8 +322,12 @@ func (sg *signing) wireForm() error {
 		sg.s.lastHost.Store(&hostMemo{in: host, scheme: u.Scheme, out: sg.host})
 	}
 
-	sg.path, sg.pathChanged = sg.path[:0], false
-	if u.Opaque == "" && u.RawPath == "" && !sg.s3 && !sg.s.resolveDots && plainPath(u.Path) {
+	sg.path, sg.pathChanged, sg.pathCanonical = sg.path[:0], false, false
+	plain := false
+	if u.Opaque == "" && u.RawPath == "" && !sg.s3 && !sg.s.resolveDots {
+		plain, sg.pathCanonical = plainPath(u.Path)
+	}
+	if plain {
 		sg.path = append(sg.path, u.Path...) // the common case, in one pass
 	} else if err := sg.wirePath(); err != nil {
 		return err
@@ -446,7 +451,11 @@ func (sg *signing) buildCanonicalRequest() {
 	}
 	b = append(b, method...)
 	b = append(b, '\n')
-	b = appendCanonicalURI(b, sg.path, sg.s3)
+	if sg.pathCanonical {
+		b = append(b, sg.path...)
+	} else {
+		b = appendCanonicalURI(b, sg.path, sg.s3)
+	}
 	b = append(b, '\n')
 	b = appendCanonicalQuery(b, sg.query, sg.pairs)
 	b = append(b, '\n')

@@ -148,27 +148,55 @@ var wireKept = func() (t [256]bool) {
 // plainPath reports whether p, the URL.Path of a URL without RawPath, is
 // its own wire form: URL.EscapedPath leaves it as it is (pathNeedsNoEscape)
 // and appendWirePath would too (wirePathClean). It is the two in one pass.
-func plainPath(p string) bool {
+// canonical reports that p is also its own canonical URI: unreserved
+// bytes and '/' only, which appendCanonicalURI leaves as they are.
+func plainPath(p string) (plain, canonical bool) {
 	if p == "" || p[0] != '/' {
-		return false
+		return false, false
 	}
+	all := pathPlain | pathCanonical
 	seg := 1 // where the segment starts
 	for i := 1; i < len(p); i++ {
 		c := p[i]
 		if c != '/' {
-			if !pathKept[c] {
-				return false
+			k := pathClass[c]
+			if k == 0 {
+				return false, false
 			}
+			all &= k
 			continue
 		}
 		if n := i - seg; n <= 2 && (n == 0 || p[seg] == '.' && (n == 1 || p[seg+1] == '.')) {
-			return false // an empty, "." or ".." segment
+			return false, false // an empty, "." or ".." segment
 		}
 		seg = i + 1
 	}
 	n := len(p) - seg
-	return !(n == 1 && p[seg] == '.' || n == 2 && p[seg] == '.' && p[seg+1] == '.')
+	if n == 1 && p[seg] == '.' || n == 2 && p[seg] == '.' && p[seg+1] == '.' {
+		return false, false
+	}
+	return true, all&pathCanonical != 0
 }
+
+// pathClass classes the bytes of a path other than '/' for plainPath: 0
+// for one that is escaped on the wire, pathPlain for one that is not, and
+// pathPlain|pathCanonical for one the canonical URI keeps too.
+var pathClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case unreserved[c]:
+			t[c] = pathPlain | pathCanonical
+		case pathKept[c]:
+			t[c] = pathPlain
+		}
+	}
+	return t
+}()
+
+const (
+	pathPlain uint8 = 1 << iota
+	pathCanonical
+)
 
 // pathNeedsNoEscape reports whether URL.EscapedPath would return p as it is
 // (for a URL without RawPath).
@@ -346,74 +374,116 @@ type queryPair struct{ ks, ke, vs, ve int }
 // in the caller's order, so that a repeated key keeps its last value. It
 // appends to pairs where each parameter's key and value lie in dst.
 //
-// It is one pass over raw: runs of unreserved bytes, which decoding and
-// encoding both leave alone, are copied whole, and each other byte is a
-// separator or is decoded and encoded again on the spot.
+// It is one pass over raw, each byte's class looked up in a table: runs of
+// unreserved bytes, which decoding and encoding both leave alone, are
+// copied whole, and each other byte is a separator or is decoded and
+// encoded again on the spot. Output is written in place (dst is grown once
+// to the most raw can become, three bytes for each of its own).
 func appendWireQuery(dst []byte, pairs []queryPair, raw string) ([]byte, []queryPair) {
-	var p queryPair
-	inParam, inKey := false, false
-	for i := 0; i < len(raw); {
-		if !inParam {
-			if raw[i] == '&' {
-				i++
+	if raw == "" {
+		return dst, pairs
+	}
+	dst = slices.Grow(dst, 3*len(raw))
+	out := dst[:cap(dst)]
+	w := len(dst)
+	ks, ke := -1, -1 // the parameter's key start (-1 between parameters) and '=' (-1 before one)
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		class := queryClass[c]
+		if class == qAmp {
+			if ks >= 0 {
+				pairs = append(pairs, paramAt(ks, ke, w))
+				ks = -1
+			}
+			continue
+		}
+		if ks < 0 { // a parameter starts
+			if len(pairs) > 0 {
+				out[w] = '&'
+				w++
+			}
+			ks, ke = w, -1
+		}
+		switch class {
+		case qCopy: // a run of them, copied whole
+			j := i + 1
+			for j < len(raw) && queryClass[raw[j]] == qCopy {
+				j++
+			}
+			w += copy(out[w:], raw[i:j])
+			i = j - 1
+			continue
+		case qEq:
+			if ke < 0 {
+				ke = w
+				out[w] = '='
+				w++
 				continue
 			}
-			if len(pairs) > 0 {
-				dst = append(dst, '&')
-			}
-			p, inParam, inKey = queryPair{ks: len(dst)}, true, true
-		}
-		j := i
-		for j < len(raw) && unreserved[raw[j]] {
-			j++
-		}
-		dst = append(dst, raw[i:j]...)
-		if i = j; i == len(raw) {
-			break
-		}
-		c := raw[i]
-		i++
-		switch {
-		case c == '&':
-			p = endParam(p, len(dst), inKey)
-			pairs = append(pairs, p)
-			inParam = false
-			continue
-		case c == '=' && inKey:
-			p.ke = len(dst)
-			dst = append(dst, '=')
-			p.vs, inKey = len(dst), false
-			continue
-		case c == '+':
+			// A later '=' belongs to the value, encoded below.
+		case qPlus:
 			c = ' '
-		case c == '%' && i+1 < len(raw):
-			hi, ok1 := unhex(raw[i])
-			lo, ok2 := unhex(raw[i+1])
-			if ok1 && ok2 {
-				c = hi<<4 | lo
-				i += 2
+		case qPct:
+			if i+2 < len(raw) {
+				hi, ok1 := unhex(raw[i+1])
+				lo, ok2 := unhex(raw[i+2])
+				if ok1 && ok2 {
+					c = hi<<4 | lo
+					i += 2
+				}
 			}
 		}
 		if unreserved[c] {
-			dst = append(dst, c)
+			out[w] = c
+			w++
 		} else {
-			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+			out[w], out[w+1], out[w+2] = '%', upperHex[c>>4], upperHex[c&15]
+			w += 3
 		}
 	}
-	if inParam {
-		pairs = append(pairs, endParam(p, len(dst), inKey))
+	if ks >= 0 {
+		pairs = append(pairs, paramAt(ks, ke, w))
 	}
-	return dst, pairs
+	return out[:w], pairs
 }
 
-// endParam completes a parameter that ends at end; inKey reports one
-// without '=', whose value is empty.
-func endParam(p queryPair, end int, inKey bool) queryPair {
-	if inKey {
-		p.ke, p.vs = end, end
+// The classes of a raw query's bytes for appendWireQuery.
+const (
+	qCopy   = iota // unreserved: kept as it is
+	qAmp           // '&': ends a parameter
+	qEq            // '=': ends the key when it is the parameter's first
+	qPlus          // '+': a space
+	qPct           // '%': an escape when two hex digits follow
+	qEncode        // any other byte: percent-encoded
+)
+
+var queryClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case unreserved[c]:
+			t[c] = qCopy
+		case c == '&':
+			t[c] = qAmp
+		case c == '=':
+			t[c] = qEq
+		case c == '+':
+			t[c] = qPlus
+		case c == '%':
+			t[c] = qPct
+		default:
+			t[c] = qEncode
+		}
 	}
-	p.ve = end
-	return p
+	return t
+}()
+
+// paramAt is the parameter whose key starts at ks and which ends at end;
+// ke is where its '=' is, or -1 when it has none (its value is empty).
+func paramAt(ks, ke, end int) queryPair {
+	if ke < 0 {
+		return queryPair{ks, end, end, end}
+	}
+	return queryPair{ks, ke, ke + 1, end}
 }
 
 // sortThreshold is the number of items above which slices.SortFunc beats
