@@ -52,11 +52,15 @@ func (stubBase) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(stubResponse)), Request: r}, nil
 }
 
-// promRoundTripper is prometheus/sigv4's signing RoundTripper over stubBase.
-func promRoundTripper(b *testing.B) http.RoundTripper {
+// promRoundTripper is prometheus/sigv4's signing RoundTripper over base
+// (stubBase when nil).
+func promRoundTripper(b *testing.B, base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = stubBase{}
+	}
 	rt, err := promsigv4.NewSigV4RoundTripper(&promsigv4.SigV4Config{
 		Region: region, AccessKey: creds.AccessKeyID, SecretKey: promconfig.Secret(creds.SecretAccessKey), ServiceName: service,
-	}, stubBase{})
+	}, base)
 	if err != nil {
 		b.Fatal(err)
 	}
