@@ -416,7 +416,7 @@ func (h hashFloor) RoundTrip(r *http.Request) (*http.Response, error) {
 	d.Reset()
 	d.Write(sum[:]) // the outer hash: one block from the opad state
 	d.Sum(sum[:0])
-	return headersOnly{h.next}.RoundTrip(r)
+	return headersOnly(h).RoundTrip(r)
 }
 
 type client struct {
