@@ -51,7 +51,7 @@ func needsEscape(s string, keepSlash bool) bool {
 }
 
 // cutByte is strings.Cut for a one-byte separator, without the general
-// search's dispatch: it is called for every parameter and path segment.
+// search's dispatch: it is called for every path segment.
 func cutByte(s string, sep byte) (before, after string, found bool) {
 	if i := strings.IndexByte(s, sep); i >= 0 {
 		return s[:i], s[i+1:], true

@@ -789,32 +789,25 @@ func validScopePart(s string) bool {
 // large for the biggest takes two allocations.
 func keptRoom(n int) ([]string, []byte) {
 	switch {
-	case n <= 256: // 320-byte class
-		k := new(struct {
-			vals [4]string
-			buf  [256]byte
-		})
-		return k.vals[:], k.buf[:0:n]
-	case n <= 288: // 352
-		k := new(struct {
-			vals [4]string
-			buf  [288]byte
-		})
-		return k.vals[:], k.buf[:0:n]
-	case n <= 320: // 384
-		k := new(struct {
-			vals [4]string
-			buf  [320]byte
-		})
-		return k.vals[:], k.buf[:0:n]
-	case n <= 384: // 448
-		k := new(struct {
-			vals [4]string
-			buf  [384]byte
-		})
-		return k.vals[:], k.buf[:0:n]
+	case n <= 256:
+		return roomOf[[256]byte](n) // 320-byte class
+	case n <= 288:
+		return roomOf[[288]byte](n) // 352
+	case n <= 320:
+		return roomOf[[320]byte](n) // 384
+	case n <= 384:
+		return roomOf[[384]byte](n) // 448
 	}
 	return make([]string, 4), make([]byte, 0, n)
+}
+
+// roomOf allocates one keptRoom of B, a byte array of at least n bytes.
+func roomOf[B any](n int) ([]string, []byte) {
+	k := new(struct {
+		vals [4]string
+		buf  B
+	})
+	return k.vals[:], unsafe.Slice((*byte)(unsafe.Pointer(&k.buf)), unsafe.Sizeof(k.buf))[:0:n]
 }
 
 // makeTrace describes the signing, without the secret, the token or the
