@@ -56,7 +56,17 @@ func setup(t *testing.T, next http.Handler, fns ...func(*proxy.Options)) (proxyU
 	up := httptest.NewServer(v)
 	t.Cleanup(up.Close)
 	logs = &testenv.Buffer{}
-	p, err := proxy.New(up.URL, append([]func(*proxy.Options){func(o *proxy.Options) {
+	return startProxy(t, up.URL, logs, fns...), v, logs
+}
+
+// startProxy starts a proxy to upstream that signs for eu-west-1 with keys
+// and logs to logs (nowhere when nil), then fns; it returns its URL.
+func startProxy(t *testing.T, upstream string, logs io.Writer, fns ...func(*proxy.Options)) string {
+	t.Helper()
+	if logs == nil {
+		logs = io.Discard
+	}
+	p, err := proxy.New(upstream, append([]func(*proxy.Options){func(o *proxy.Options) {
 		o.Transport = func(to *transport.Options) {
 			to.Region = "eu-west-1"
 			to.Credentials = credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
@@ -68,7 +78,14 @@ func setup(t *testing.T, next http.Handler, fns ...func(*proxy.Options)) (proxyU
 	}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
-	return srv.URL, v, logs
+	return srv.URL
+}
+
+// withoutToken signs with keys' id and secret and no session token.
+func withoutToken(o *proxy.Options) {
+	o.Transport = func(to *transport.Options) {
+		to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, "")
+	}
 }
 
 // TestUnsignedClientsThroughTheProxy: opensearch-go without a signer, and
@@ -191,32 +208,25 @@ func TestDashboardsFlow(t *testing.T) {
 	up := httptest.NewServer(v)
 	defer up.Close()
 	upstreamURL = up.URL
-	p, _ := proxy.New(up.URL, func(o *proxy.Options) {
-		o.Transport = func(to *transport.Options) {
-			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
-		}
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	})
-	srv := httptest.NewServer(p)
-	defer srv.Close()
+	proxyURL := startProxy(t, up.URL, nil)
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-	res, err := noFollow.Get(srv.URL + "/_dashboards/app/home")
+	res, err := noFollow.Get(proxyURL + "/_dashboards/app/home")
 	if err != nil || res.StatusCode != 302 {
 		t.Fatalf("%v %v", res, err)
 	}
 	res.Body.Close()
-	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, srv.URL+"/_dashboards/login") {
-		t.Errorf("Location %q, want it on the proxy %s", loc, srv.URL)
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, proxyURL+"/_dashboards/login") {
+		t.Errorf("Location %q, want it on the proxy %s", loc, proxyURL)
 	}
-	req, _ := http.NewRequest("POST", srv.URL+"/_dashboards/api/session", strings.NewReader("{}"))
+	req, _ := http.NewRequest("POST", proxyURL+"/_dashboards/api/session", strings.NewReader("{}"))
 	req.Header.Set("osd-xsrf", "true")
 	res, err = noFollow.Do(req)
 	if err != nil || res.StatusCode != 200 || len(res.Cookies()) != 1 {
 		t.Fatalf("session: %v %v", res, err)
 	}
 	res.Body.Close()
-	req, _ = http.NewRequest("GET", srv.URL+"/_dashboards/app/home", nil)
+	req, _ = http.NewRequest("GET", proxyURL+"/_dashboards/app/home", nil)
 	req.AddCookie(res.Cookies()[0])
 	res, err = noFollow.Do(req)
 	if err != nil || res.StatusCode != 200 {
@@ -272,18 +282,8 @@ func TestUpstreamDown(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
-	p, err := proxy.New("http://"+addr, func(o *proxy.Options) {
-		o.Transport = func(to *transport.Options) {
-			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, "")
-		}
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p)
-	defer srv.Close()
-	res, err := http.Get(srv.URL + "/")
+	proxyURL := startProxy(t, "http://"+addr, nil, withoutToken)
+	res, err := http.Get(proxyURL + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,17 +369,7 @@ func TestManyLargeBodiesShareTheBudget(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	p, err := proxy.New(up.URL, func(o *proxy.Options) {
-		o.Transport = func(to *transport.Options) {
-			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
-		}
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p)
-	defer srv.Close()
+	proxyURL := startProxy(t, up.URL, nil)
 
 	// hold sends n bodies of size bytes at once and, once the upstream
 	// holds them all, returns how far the heap rose and what the gauge
@@ -397,7 +387,7 @@ func TestManyLargeBodiesShareTheBudget(t *testing.T) {
 			done.Add(1)
 			go func() {
 				defer done.Done()
-				req, _ := http.NewRequest("POST", srv.URL+"/_bulk", &zeros{size})
+				req, _ := http.NewRequest("POST", proxyURL+"/_bulk", &zeros{size})
 				req.ContentLength = size
 				req.Header.Set("X-Size", strconv.FormatInt(size, 10))
 				res, err := http.DefaultClient.Do(req)
@@ -410,16 +400,16 @@ func TestManyLargeBodiesShareTheBudget(t *testing.T) {
 		}
 		waiting.Wait()
 		peak := stop()
-		held = spooledGauge(t, srv.URL)
+		held = spooledGauge(t, proxyURL)
 		close(release)
 		done.Wait()
 		if arrived.Load() != int64(n) {
 			t.Errorf("%d of %d bodies arrived whole and as signed", arrived.Load(), n)
 		}
-		for i := 0; i < 100 && spooledGauge(t, srv.URL) != 0; i++ {
+		for i := 0; i < 100 && spooledGauge(t, proxyURL) != 0; i++ {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if g := spooledGauge(t, srv.URL); g != 0 {
+		if g := spooledGauge(t, proxyURL); g != 0 {
 			t.Errorf("sigv4_proxy_spooled_body_bytes is %d once every body was sent, want 0", g)
 		}
 		return int64(peak) - int64(base.HeapInuse), held
@@ -482,17 +472,7 @@ func TestLargeBodyMemoryBounded(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	p, err := proxy.New(up.URL, func(o *proxy.Options) {
-		o.Transport = func(to *transport.Options) {
-			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, keys.SessionToken)
-		}
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p)
-	defer srv.Close()
+	proxyURL := startProxy(t, up.URL, nil)
 
 	// growth sends size bytes through the proxy and returns how far the
 	// heap in use rose above where it started, sampled every 5 ms.
@@ -501,7 +481,7 @@ func TestLargeBodyMemoryBounded(t *testing.T) {
 		var base runtime.MemStats
 		runtime.ReadMemStats(&base)
 		stop := testenv.PeakHeap(5 * time.Millisecond)
-		req, _ := http.NewRequest("POST", srv.URL+"/_bulk", &zeros{size})
+		req, _ := http.NewRequest("POST", proxyURL+"/_bulk", &zeros{size})
 		req.ContentLength = size
 		start := time.Now()
 		res, err := http.DefaultClient.Do(req)
@@ -586,20 +566,9 @@ func TestSlowUpstream(t *testing.T) {
 	}))
 	defer up.Close()
 	defer close(release)
-	p, err := proxy.New(up.URL, func(o *proxy.Options) {
-		o.Transport = func(to *transport.Options) {
-			to.Region, to.Credentials = "eu-west-1", credentials.NewStatic(keys.AccessKeyID, keys.SecretAccessKey, "")
-		}
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-		o.UpstreamTimeout = 200 * time.Millisecond
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p)
-	defer srv.Close()
+	proxyURL := startProxy(t, up.URL, nil, withoutToken, func(o *proxy.Options) { o.UpstreamTimeout = 200 * time.Millisecond })
 	start := time.Now()
-	res, err := http.Get(srv.URL + "/_search")
+	res, err := http.Get(proxyURL + "/_search")
 	if err != nil {
 		t.Fatal(err)
 	}
