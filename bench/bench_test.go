@@ -351,8 +351,13 @@ func roundTripClients(b *testing.B) (srvURL string, unsigned, signed, prometheus
 	return srv.URL, &http.Client{Transport: base()}, &http.Client{Transport: tr}, &http.Client{Transport: promRoundTripper(b, base())}
 }
 
-func post(b *testing.B, c *http.Client, url string) {
-	res, err := c.Post(url, "application/json", bytes.NewReader(kib))
+// post sends a 1 KiB JSON body to url with c.
+func post(b *testing.B, c *http.Client, url string) { postBody(b, c, url, "application/json", kib) }
+
+// postBody sends body to url with c, reads the whole answer and fails b
+// unless it is a 200.
+func postBody(b *testing.B, c *http.Client, url, contentType string, body []byte) {
+	res, err := c.Post(url, contentType, bytes.NewReader(body))
 	if err != nil {
 		b.Fatal(err)
 	}

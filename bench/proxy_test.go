@@ -1,7 +1,6 @@
 package bench_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -91,15 +90,7 @@ func BenchmarkProxy(b *testing.B) {
 					b.Run(fmt.Sprintf("%dKiB/c%d%s/%s", size>>10, clients, where, s.name), func(b *testing.B) {
 						send := func() time.Duration {
 							start := time.Now()
-							res, err := s.c.Post(s.url+"/_bulk", "application/x-ndjson", bytes.NewReader(body))
-							if err != nil {
-								b.Fatal(err)
-							}
-							io.Copy(io.Discard, res.Body)
-							res.Body.Close()
-							if res.StatusCode != 200 {
-								b.Fatal(res.Status)
-							}
+							postBody(b, s.c, s.url+"/_bulk", "application/x-ndjson", body)
 							return time.Since(start)
 						}
 						for i := 0; i < 8; i++ {
