@@ -238,8 +238,9 @@ func TestKeptRoomHoldsEverySize(t *testing.T) {
 	creds := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", SessionToken: "token"}
 	type signed struct {
 		url, body string
-		query     string
-		h         http.Header
+		req       *http.Request     // as signed, kept while later signings run
+		query     string            // a copy of its wire query when it was signed
+		h         map[string]string // copies of its header values then
 	}
 	newReq := func(url, body string) *http.Request {
 		if body == "" {
@@ -260,21 +261,36 @@ func TestKeptRoomHoldsEverySize(t *testing.T) {
 			if err := long.Sign(r, creds, "eu-west-1", "es", at); err != nil {
 				t.Fatal(err)
 			}
-			all = append(all, signed{url, body, r.URL.RawQuery, r.Header})
+			h := map[string]string{}
+			for k, v := range r.Header {
+				h[k] = strings.Clone(v[0])
+			}
+			all = append(all, signed{url, body, r, strings.Clone(r.URL.RawQuery), h})
 		}
 	}
 	for _, s := range all {
+		// What later signings may not have changed: the strings the
+		// request kept, against copies made when it was signed.
+		if s.req.URL.RawQuery != s.query {
+			t.Errorf("%s: query %q when signed, %q after later signings", s.url, s.query, s.req.URL.RawQuery)
+		}
+		for k, v := range s.h {
+			if got := s.req.Header[k]; len(got) != 1 || got[0] != v {
+				t.Errorf("%s %q: %s = %q when signed, %q after later signings", s.url, s.body, k, v, got)
+			}
+		}
+		// And what a fresh signer makes of the same request.
 		fresh, _ := New()
 		r := newReq(s.url, s.body)
 		if err := fresh.Sign(r, creds, "eu-west-1", "es", at); err != nil {
 			t.Fatal(err)
 		}
 		if r.URL.RawQuery != s.query {
-			t.Errorf("%s: query %q, then %q after later signings", s.url, r.URL.RawQuery, s.query)
+			t.Errorf("%s: query %q, a fresh signer's %q", s.url, s.query, r.URL.RawQuery)
 		}
 		for k, v := range r.Header {
-			if got := s.h[k]; len(got) != 1 || got[0] != v[0] {
-				t.Errorf("%s %q: %s = %q after later signings, want %q", s.url, s.body, k, got, v)
+			if s.h[k] != v[0] {
+				t.Errorf("%s %q: %s = %q, a fresh signer's %q", s.url, s.body, k, s.h[k], v[0])
 			}
 		}
 	}
