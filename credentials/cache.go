@@ -17,10 +17,12 @@ import (
 
 const (
 	// DefaultRefreshAhead is how long before expiry the cache fetches new
-	// credentials in the background. Role credentials live at least 15
-	// minutes (usually an hour or more), and IMDS and the container
-	// endpoints serve new ones well before the old expire; five minutes
-	// leaves room for several retries before any caller has to wait.
+	// credentials in the background. Role credentials usually live an hour
+	// or more, and IMDS and the container endpoints serve new ones well
+	// before the old expire; five minutes leaves room for several retries
+	// before any caller has to wait. Credentials that live less than twice
+	// as long are refreshed halfway through their life instead (see
+	// CacheOptions.RefreshAhead).
 	DefaultRefreshAhead = 5 * time.Minute
 
 	// DefaultFetchTimeout bounds one retrieval from the underlying provider
@@ -43,7 +45,13 @@ const (
 type CacheOptions struct {
 	// RefreshAhead is how long before expiry a background refresh starts.
 	// Zero means DefaultRefreshAhead. For credentials that live less than
-	// twice this long, the refresh starts halfway through their life.
+	// twice this long from when they were fetched (EKS Pod Identity and ECS
+	// test setups hand out a minute or a few; a source may hand out
+	// credentials late in their life), the refresh starts halfway through
+	// that life: the first half serves without any refresh, and the second
+	// leaves as long again for the refresh and its retries before the
+	// credentials stop being served, 10 seconds before the expiry the
+	// source stated. 60-second credentials are refreshed after 30 seconds.
 	RefreshAhead time.Duration
 	// FetchTimeout bounds one retrieval; zero means DefaultFetchTimeout.
 	FetchTimeout time.Duration

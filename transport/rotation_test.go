@@ -47,8 +47,11 @@ type rotatingSTS struct {
 	mu    sync.Mutex
 	calls int
 	keys  map[string]aws.Credentials
-	// lastExpires is when the last credentials handed out expire.
+	// lastExpires is when the last credentials handed out expire, and
+	// left, for each call but the first, how long the credentials handed
+	// out before still had to live by AWS's clock.
 	lastExpires time.Time
+	left        []time.Duration
 }
 
 // rotationKeys is how many keys a rotatingSTS can hand out: the endpoint
@@ -73,9 +76,13 @@ func (p *rotatingSTS) Retrieve(context.Context) (aws.Credentials, error) {
 	if p.calls == 0 && p.first != 0 {
 		life = p.first
 	}
+	now := p.aws()
+	if p.calls > 0 {
+		p.left = append(p.left, p.lastExpires.Sub(now))
+	}
 	c := rotationKey(p.calls)
 	p.calls++
-	c.CanExpire, c.Expires = true, p.aws().Add(life)
+	c.CanExpire, c.Expires = true, now.Add(life)
 	p.keys[c.AccessKeyID] = c
 	p.lastExpires = c.Expires
 	return c, nil
@@ -231,18 +238,25 @@ func runRotation(t *testing.T, offset, life time.Duration, tokenFirst, ownCache 
 	return run
 }
 
-// settle gives a background refresh that is due by AWS's clock (five
-// minutes before the last credentials expire) a moment to reach the
-// provider before the clock moves on, so that the figures do not depend on
-// the scheduler. A refresh that is late must not fail a request either.
+// settle gives a background refresh that is due by AWS's clock a moment
+// to reach the provider before the clock moves on, so that the figures do
+// not depend on the scheduler (a refresh that is late must not fail a
+// request either). A refresh is due ahead before the last credentials
+// handed out expire: credentials.DefaultRefreshAhead, or half their life
+// when that is shorter.
 func settle(clock *simClock, sts *rotatingSTS) {
 	sts.mu.Lock()
-	due := !clock.Now().Before(sts.lastExpires.Add(-credentials.DefaultRefreshAhead))
+	ahead := min(credentials.DefaultRefreshAhead, sts.life/2)
+	due := !clock.Now().Before(sts.lastExpires.Add(-ahead))
 	before := sts.calls
 	sts.mu.Unlock()
-	for i := 0; due && i < 100 && sts.Calls() == before; i++ {
+	if !due {
+		return
+	}
+	for i := 0; i < 1000 && sts.Calls() == before; i++ {
 		time.Sleep(time.Millisecond)
 	}
+	time.Sleep(2 * time.Millisecond) // for the fetch to return what it got
 }
 
 // TestRotationWithSkewedClock: a clock ten minutes behind or ahead of
