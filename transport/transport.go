@@ -650,6 +650,18 @@ func signingCopy(req *http.Request) (r *http.Request, authorization string) {
 // opensearch-go's signer.Signer, as a drop-in for opensearch-go's
 // signer/awsv2: opensearch.Config{Signer: tr}. A request that carries an
 // Authorization header other than an earlier SigV4 signature is refused.
+//
+// The signature and the session token are then headers of req, and go
+// wherever req goes. An http.Client that follows a redirect copies them
+// onto the new request, and for another host it drops only Authorization
+// (and cookies): X-Amz-Security-Token reaches that host. Send a signed
+// request with a client whose CheckRedirect is [Transport.CheckRedirect],
+// which follows a redirect only where the transport would sign it, signing
+// it anew, or with the transport as the client's Transport, which signs
+// every request itself and refuses a redirect to another host:
+//
+//	client := &http.Client{CheckRedirect: tr.CheckRedirect} // with SignRequest
+//	client := &http.Client{Transport: tr}                   // or instead of it
 func (t *Transport) SignRequest(req *http.Request) error {
 	if req == nil || req.URL == nil {
 		return &Error{Op: "check the request", Err: errors.New("the request or its URL is nil")}
