@@ -17,10 +17,12 @@ import (
 
 const (
 	// DefaultRefreshAhead is how long before expiry the cache fetches new
-	// credentials in the background. Role credentials live at least 15
-	// minutes (usually an hour or more), and IMDS and the container
-	// endpoints serve new ones well before the old expire; five minutes
-	// leaves room for several retries before any caller has to wait.
+	// credentials in the background. Role credentials usually live an hour
+	// or more, and IMDS and the container endpoints serve new ones well
+	// before the old expire; five minutes leaves room for several retries
+	// before any caller has to wait. Credentials that live less than twice
+	// as long are refreshed halfway through their life instead (see
+	// CacheOptions.RefreshAhead).
 	DefaultRefreshAhead = 5 * time.Minute
 
 	// DefaultFetchTimeout bounds one retrieval from the underlying provider
@@ -43,7 +45,13 @@ const (
 type CacheOptions struct {
 	// RefreshAhead is how long before expiry a background refresh starts.
 	// Zero means DefaultRefreshAhead. For credentials that live less than
-	// twice this long, the refresh starts halfway through their life.
+	// twice this long from when they were fetched (EKS Pod Identity and ECS
+	// test setups hand out a minute or a few; a source may hand out
+	// credentials late in their life), the refresh starts halfway through
+	// that life: the first half serves without any refresh, and the second
+	// leaves as long again for the refresh and its retries before the
+	// credentials stop being served, 10 seconds before the expiry the
+	// source stated. 60-second credentials are refreshed after 30 seconds.
 	RefreshAhead time.Duration
 	// FetchTimeout bounds one retrieval; zero means DefaultFetchTimeout.
 	FetchTimeout time.Duration
@@ -63,6 +71,11 @@ type CacheOptions struct {
 type Cache struct {
 	provider aws.CredentialsProvider
 	opts     CacheOptions
+
+	// offset is what SyncClock learned: AWS's time minus Clock's, in
+	// nanoseconds. now() adds it to Clock, and that corrected clock judges
+	// expiry and refresh.
+	offset atomic.Int64
 
 	// fresh is what Retrieve returns without the lock while the clock is
 	// before its until: the cached credentials before their refresh is
@@ -133,7 +146,7 @@ func (c *Cache) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if fc != nil && !fc.creds.CanExpire {
 		return fc.creds, nil
 	}
-	now := c.opts.Clock()
+	now := c.now()
 	if fc != nil && now.Before(fc.until) {
 		return fc.creds, nil
 	}
@@ -181,6 +194,36 @@ func (c *Cache) Invalidate() {
 	c.mu.Unlock()
 }
 
+// SyncClock tells the cache what time AWS's clock shows now, as a
+// transport learns it from a clock-skew refusal: from then on the cache
+// judges expiry and refresh by its Clock plus the difference, the time by
+// which AWS judges the credentials. A zero time forgets the correction. A
+// Transport calls it for a Cache passed to it as Options.Credentials
+// whenever the offset it learned changes, so that a cache on a clock ten
+// minutes behind AWS's does not serve credentials AWS says expired.
+func (c *Cache) SyncClock(awsNow time.Time) {
+	var off time.Duration
+	if !awsNow.IsZero() {
+		off = awsNow.Sub(c.opts.Clock())
+	}
+	if c.offset.Swap(int64(off)) == int64(off) {
+		return
+	}
+	// A failure judged on the old clock (credentials that looked expired)
+	// says nothing about the new one.
+	c.mu.Lock()
+	c.retryAt, c.lastErr = time.Time{}, nil
+	c.mu.Unlock()
+}
+
+// now is the corrected clock: Clock plus the offset SyncClock learned.
+func (c *Cache) now() time.Time {
+	if off := c.offset.Load(); off != 0 {
+		return c.opts.Clock().Add(time.Duration(off))
+	}
+	return c.opts.Clock()
+}
+
 // usable reports whether creds can sign a request now.
 func (c *Cache) usable(creds aws.Credentials, now time.Time) bool {
 	return !creds.CanExpire || now.Add(expiryMargin).Before(creds.Expires)
@@ -219,7 +262,7 @@ func (c *Cache) fetch(parent context.Context, f *flight) {
 	ctx, cancel := context.WithTimeout(parent, c.opts.FetchTimeout)
 	creds, err := c.provider.Retrieve(ctx)
 	cancel()
-	now := c.opts.Clock()
+	now := c.now()
 	if err == nil {
 		if problem := malformed(creds); problem != "" {
 			err = &ProviderError{Source: c.Name(), Problem: "returned credentials whose " + problem + "; check the credential source"}
@@ -227,8 +270,12 @@ func (c *Cache) fetch(parent context.Context, f *flight) {
 		}
 	}
 	if err == nil && !c.usable(creds, now) {
+		clock := ""
+		if off := time.Duration(c.offset.Load()); off != 0 {
+			clock = " by AWS's clock, which is " + off.Round(time.Second).String() + " from this machine's"
+		}
 		err = &ProviderError{Source: c.Name(), Problem: "returned credentials that expired at " +
-			creds.Expires.UTC().Format(time.RFC3339) + " (now " + now.UTC().Format(time.RFC3339) +
+			creds.Expires.UTC().Format(time.RFC3339) + " (now " + now.UTC().Format(time.RFC3339) + clock +
 			"); check the source and this machine's clock"}
 		creds = aws.Credentials{}
 	}

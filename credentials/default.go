@@ -73,6 +73,7 @@ func (p *DefaultChainProvider) load(ctx context.Context) (aws.CredentialsProvide
 			o.Client = newIMDSClient()
 		}),
 	}, p.optFns...)
+	opts = append(opts, noExpiryWindow)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, &ProviderError{Source: SourceDefault, Problem: "cannot load the AWS configuration (check AWS_PROFILE and the files in ~/.aws)", Err: err}
@@ -82,6 +83,25 @@ func (p *DefaultChainProvider) load(ctx context.Context) (aws.CredentialsProvide
 	}
 	p.prov = cfg.Credentials
 	return p.prov, nil
+}
+
+// noExpiryWindow keeps the expiry that the credential source stated. The
+// SDK's config wraps the container provider in an aws.CredentialsCache with
+// a five-minute ExpiryWindow, which moves Expires five minutes early: then
+// credentials that live five minutes or less (EKS Pod Identity and ECS test
+// setups, credentials fetched late in their life) reach a Cache already
+// expired, and messages print a time the source never said. A Cache
+// refreshes ahead of expiry itself, so the window is set to zero, after
+// any CredentialsCacheOptions of the caller's (which it keeps otherwise).
+func noExpiryWindow(o *config.LoadOptions) error {
+	callers := o.CredentialsCacheOptions
+	o.CredentialsCacheOptions = func(co *aws.CredentialsCacheOptions) {
+		if callers != nil {
+			callers(co)
+		}
+		co.ExpiryWindow, co.ExpiryWindowJitterFrac = 0, 0
+	}
+	return nil
 }
 
 // String describes the provider without the credentials its chain holds.

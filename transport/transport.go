@@ -58,7 +58,11 @@ type Options struct {
 	// *credentials.Cache or an *aws.CredentialsCache is wrapped in a
 	// credentials.Cache on the transport's clock, corrected by the offset
 	// learned from AWS, so that expiry and refresh are judged by the same
-	// time as signing. A cache of your own judges them by its own clock.
+	// time as signing. A *credentials.Cache of your own keeps its Clock,
+	// and the transport tells it the offset it learns (Cache.SyncClock).
+	// An *aws.CredentialsCache judges expiry by its own clock: credentials
+	// it serves that AWS's clock says expired are dropped (Invalidate) and
+	// fetched again before the request is signed.
 	Credentials aws.CredentialsProvider
 
 	// Base sends the signed requests. Nil means http.DefaultTransport.
@@ -131,6 +135,10 @@ type Transport struct {
 	// signing time and, in the transport's credential cache, expiry and
 	// refresh (DESIGN.md rule 6).
 	skew atomic.Int64
+	// syncClock, for a credentials.Cache the caller passed, tells it AWS's
+	// time whenever skew changes, so that it judges expiry by the same
+	// corrected clock; nil for the transport's own cache, which reads now.
+	syncClock func(time.Time)
 
 	// refusals remembers the diagnoses of the last refused responses, by
 	// their header map, for DiagnosisFor.
@@ -184,9 +192,12 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	if t.clock == nil {
 		t.clock = time.Now
 	}
-	switch t.creds.(type) {
-	case *credentials.Cache, *aws.CredentialsCache:
-		// The caller's own cache, on its own clock.
+	switch c := t.creds.(type) {
+	case *credentials.Cache:
+		// The caller's own cache, on its own clock, told the offset.
+		t.syncClock = c.SyncClock
+	case *aws.CredentialsCache:
+		// The caller's own cache, on its own clock; see sign.
 	case nil:
 		t.creds = credentials.NewCache(credentials.NewDefaultChain(), func(co *credentials.CacheOptions) { co.Clock = t.now })
 	default:
@@ -344,7 +355,9 @@ func (t *Transport) settleScope(endpoint string) error {
 // (the offset is learned from the response's Date header, unless it carries
 // an Age header) or for an invalid or expired token (the credentials are
 // invalidated, when the provider has an Invalidate method), the request is
-// signed again and sent once more, when its body can be replayed. A request
+// signed again and sent once more, when its body can be replayed; and once
+// more again only if that retry is refused for the other of these two
+// causes (a token that expired on a clock not yet corrected). A request
 // that cannot be signed is not sent: the error says why, and req's body is
 // closed. A body without GetBody is read once into a spool (memory up to 16
 // MiB, and up to 128 MiB for all such bodies in flight in the process; a
@@ -444,58 +457,65 @@ func fingerprint(c aws.Credentials) [sha256.Size]byte {
 }
 
 // heal handles a 403: it passes the diagnosis to the hook and, for clock
-// skew or an invalid token, retries once when the body can be replayed,
-// passing the retry's 403 to the hook too. used are the credentials the
-// refused request was signed with; heal returns those of the retry, if
-// any. The caller's own retries are signed anew by RoundTrip as usual.
+// skew or an invalid token, retries when the body can be replayed, passing
+// each retry's 403 to the hook too. Each of the two causes is healed at
+// most once per request, so a request is retried once, or twice when the
+// retry's refusal is the other cause: at a credential rotation on a
+// skewed clock, the new token may then be refused for the time it was
+// signed at, or the new time for the old token. Any other refusal, and
+// the same cause twice, ends it. used are the credentials the refused
+// request was signed with; heal returns those of the last retry, if any.
+// The caller's own retries are signed anew by RoundTrip as usual.
 func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.Credentials) (_ *http.Response, _ *Diagnosis, retried aws.Credentials, _ error) {
-	d := t.diagnose(res, sent)
-	if d == nil {
-		return res, nil, retried, nil
-	}
-	if t.onDeny != nil {
-		t.onDeny(d)
-	}
 	replayable := sent.Body == nil || sent.Body == http.NoBody || sent.GetBody != nil
-	switch d.Cause {
-	case CauseClockSkew:
-		if !t.learnSkew(res, d) {
-			return res, d, retried, nil
+	healedSkew, healedToken := false, false
+	for {
+		d := t.diagnose(res, sent)
+		if d == nil {
+			return res, nil, retried, nil
 		}
-	case CauseInvalidToken:
-		if !t.invalidate(sent.Context(), used) {
-			return res, d, retried, nil
-		}
-	default:
-		return res, d, retried, nil
-	}
-	if !replayable {
-		return res, d, retried, nil
-	}
-	retry, _ := signingCopy(orig)
-	if sent.GetBody != nil {
-		body, err := sent.GetBody()
-		if err != nil {
-			return res, d, retried, nil // keep the 403; the caller sees why it failed
-		}
-		retry.Body, retry.GetBody, retry.ContentLength = body, sent.GetBody, sent.ContentLength
-	}
-	retried, err := t.sign(retry)
-	if err != nil {
-		if retry.Body != nil {
-			retry.Body.Close()
-		}
-		return res, d, aws.Credentials{}, nil
-	}
-	res.Body.Close() // the retry replaces it
-	res, err = t.base.RoundTrip(retry)
-	d = nil
-	if err == nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
-		if d = t.diagnose(res, retry); d != nil && t.onDeny != nil {
+		if t.onDeny != nil {
 			t.onDeny(d)
 		}
+		switch d.Cause {
+		case CauseClockSkew:
+			if healedSkew || !t.learnSkew(res, d) {
+				return res, d, retried, nil
+			}
+			healedSkew = true
+		case CauseInvalidToken:
+			if healedToken || !t.invalidate(sent.Context(), used) {
+				return res, d, retried, nil
+			}
+			healedToken = true
+		default:
+			return res, d, retried, nil
+		}
+		if !replayable {
+			return res, d, retried, nil
+		}
+		retry, _ := signingCopy(orig)
+		if sent.GetBody != nil {
+			body, err := sent.GetBody()
+			if err != nil {
+				return res, d, retried, nil // keep the 403; the caller sees why it failed
+			}
+			retry.Body, retry.GetBody, retry.ContentLength = body, sent.GetBody, sent.ContentLength
+		}
+		creds, err := t.sign(retry)
+		if err != nil {
+			if retry.Body != nil {
+				retry.Body.Close()
+			}
+			return res, d, retried, nil
+		}
+		res.Body.Close() // the retry replaces it
+		res, err = t.base.RoundTrip(retry)
+		if err != nil || (res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized) {
+			return res, nil, creds, err
+		}
+		sent, used, retried = retry, creds, creds
 	}
-	return res, d, retried, err
 }
 
 // diagnose is Diagnose, with what only the transport knows: for a scope
@@ -532,7 +552,24 @@ func (t *Transport) learnSkew(res *http.Response, d *Diagnosis) bool {
 	if absDuration(skew) > maxSkew {
 		return false
 	}
-	return t.skew.Swap(int64(skew)) != int64(skew)
+	if t.skew.Swap(int64(skew)) == int64(skew) {
+		return false
+	}
+	t.syncCache()
+	return true
+}
+
+// syncCache tells a caller's credentials.Cache the corrected time, or that
+// there is no correction, after the offset changed.
+func (t *Transport) syncCache() {
+	if t.syncClock == nil {
+		return
+	}
+	if t.skew.Load() == 0 {
+		t.syncClock(time.Time{})
+		return
+	}
+	t.syncClock(t.now())
 }
 
 func absDuration(d time.Duration) time.Duration {
@@ -613,6 +650,18 @@ func signingCopy(req *http.Request) (r *http.Request, authorization string) {
 // opensearch-go's signer.Signer, as a drop-in for opensearch-go's
 // signer/awsv2: opensearch.Config{Signer: tr}. A request that carries an
 // Authorization header other than an earlier SigV4 signature is refused.
+//
+// The signature and the session token are then headers of req, and go
+// wherever req goes. An http.Client that follows a redirect copies them
+// onto the new request, and for another host it drops only Authorization
+// (and cookies): X-Amz-Security-Token reaches that host. Send a signed
+// request with a client whose CheckRedirect is [Transport.CheckRedirect],
+// which follows a redirect only where the transport would sign it, signing
+// it anew, or with the transport as the client's Transport, which signs
+// every request itself and refuses a redirect to another host:
+//
+//	client := &http.Client{CheckRedirect: tr.CheckRedirect} // with SignRequest
+//	client := &http.Client{Transport: tr}                   // or instead of it
 func (t *Transport) SignRequest(req *http.Request) error {
 	if req == nil || req.URL == nil {
 		return &Error{Op: "check the request", Err: errors.New("the request or its URL is nil")}
@@ -629,10 +678,13 @@ func (t *Transport) SignRequest(req *http.Request) error {
 // sign finds the scope and credentials for r and signs it in place, with
 // the corrected clock. It returns the credentials used. When a learned
 // offset makes credentials look expired that the local clock says are
-// valid, the offset is what is wrong (a credential source never hands out
-// credentials that AWS's clock says expired): it is dropped and r signed
-// on the local clock, so that the request still goes out and AWS's answer
-// can teach the offset again.
+// valid, they are dropped from the provider (when it can) and fetched
+// again: a cache on an uncorrected clock may still hold credentials that
+// AWS's clock says expired. When fresh ones look expired too, the offset
+// is what is wrong (a credential source never hands out credentials that
+// AWS's clock says expired): it is dropped and r signed on the local
+// clock, so that the request still goes out and AWS's answer can teach
+// the offset again.
 func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 	ctx := r.Context()
 	if r.Response != nil && !t.redirectAllowed(r) {
@@ -649,6 +701,7 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 		}
 		return aws.Credentials{}, err
 	}
+	refetched := false
 	for {
 		creds, err := t.creds.Retrieve(ctx)
 		if err != nil {
@@ -658,8 +711,22 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 			return aws.Credentials{}, &Error{Op: "retrieve credentials", Err: err}
 		}
 		if err := t.signer.Sign(r, creds, sc.region, sc.service, t.now()); err != nil {
-			if errors.Is(err, signer.ErrCredentials) && creds.CanExpire && creds.Expires.After(t.clock()) && t.dropSkew() {
-				continue
+			if errors.Is(err, signer.ErrCredentials) && creds.CanExpire && creds.Expires.After(t.clock()) {
+				// Expired by the corrected clock, valid by the local one:
+				// a cache that judges expiry by an uncorrected clock
+				// served credentials that AWS's clock says expired, or
+				// the offset is wrong. Fresh credentials tell which:
+				// they are fetched once, and only when even those look
+				// expired is the offset dropped.
+				if !refetched {
+					refetched = true
+					if t.invalidate(ctx, creds) {
+						continue
+					}
+				}
+				if t.dropSkew() {
+					continue
+				}
 			}
 			return aws.Credentials{}, &Error{Op: "sign the request", Err: err}
 		}
@@ -680,7 +747,13 @@ func (t *Transport) signingHost(r *http.Request) string {
 }
 
 // dropSkew forgets a learned offset, reporting whether there was one.
-func (t *Transport) dropSkew() bool { return t.skew.Swap(0) != 0 }
+func (t *Transport) dropSkew() bool {
+	if t.skew.Swap(0) == 0 {
+		return false
+	}
+	t.syncCache()
+	return true
+}
 
 // scopeInfo is the region and service signed for, and where each came
 // from, for messages and diagnoses.
