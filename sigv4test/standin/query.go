@@ -679,9 +679,29 @@ func parseRange(body json.RawMessage) (node, *apiError) {
 		return nil, parsingError("[range] query malformed, expected one field")
 	}
 	for f, raw := range o {
-		opts, err := options("range", raw, "gt", "gte", "lt", "lte")
+		opts, err := options("range", raw, "gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper")
 		if err != nil {
 			return nil, err
+		}
+		// from, to, include_lower and include_upper are the older form,
+		// which OpenSearch still reads (olivere/elastic writes it): from is
+		// gte, or gt when include_lower is false; to is lte, or lt.
+		for _, old := range []struct{ key, incl, with, without string }{{"from", "include_lower", "gte", "gt"}, {"to", "include_upper", "lte", "lt"}} {
+			v, ok := opts[old.key]
+			if !ok {
+				continue
+			}
+			incl := true
+			if b, ok := opts[old.incl]; ok {
+				json.Unmarshal(b, &incl)
+			}
+			if string(v) != "null" {
+				if incl {
+					opts[old.with] = v
+				} else {
+					opts[old.without] = v
+				}
+			}
 		}
 		n := rangeNode{field: f, bounds: map[string]any{}}
 		for _, k := range []string{"gt", "gte", "lt", "lte"} {

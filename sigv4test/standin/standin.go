@@ -286,6 +286,24 @@ func checkParams(r *http.Request) *apiError {
 // elasticOnly are endpoints of Elasticsearch that OpenSearch does not have.
 var elasticOnly = map[string]bool{"_pit": true, "_xpack": true, "_ilm": true, "_ml": true, "_async_search": true}
 
+// openSearchAPIs are path segments of OpenSearch 2.x APIs: a path with
+// one that the stand-in does not route is refused as unsupported; any
+// other is answered as OpenSearch answers a path it has no handler for
+// (for example the typed /INDEX/_doc/ID/_update of Elasticsearch 7
+// clients, which OpenSearch 2 removed). The APIs the stand-in routes are
+// not here: a path of theirs that does not route has the wrong shape.
+var openSearchAPIs = map[string]bool{
+	"_aliases": true, "_alias": true, "_settings": true, "_stats": true, "_analyze": true, "_reindex": true,
+	"_update_by_query": true, "_termvectors": true, "_mtermvectors": true, "_explain": true, "_validate": true,
+	"_field_caps": true, "_rank_eval": true, "_search_shards": true, "_template": true, "_index_template": true,
+	"_component_template": true, "_snapshot": true, "_tasks": true, "_ingest": true, "_scripts": true,
+	"_render": true, "_close": true, "_open": true, "_shrink": true, "_split": true, "_clone": true,
+	"_rollover": true, "_forcemerge": true, "_flush": true, "_cache": true, "_segments": true, "_recovery": true,
+	"_shard_stores": true, "_upgrade": true, "_resolve": true, "_data_stream": true, "_dangling": true,
+	"_cluster": true, "_cat": true, "_plugins": true, "_opendistro": true, "_mapping": true, "_block": true,
+	"_search_pipeline": true, "_remotestore": true, "_script_context": true, "_script_language": true,
+}
+
 // ServeHTTP answers the supported calls and refuses the others.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
@@ -432,7 +450,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, segs []string, bo
 		}
 	default:
 		for _, sg := range segs {
-			if strings.HasPrefix(sg, "_") {
+			if openSearchAPIs[sg] {
 				return unsupported("[" + r.Method + " " + r.URL.Path + "]")
 			}
 		}
