@@ -235,6 +235,9 @@ func (m mapping) mapDocument(id string, src map[string]any) (mapping, *apiError)
 				added[path] = &field{typ: "object", kind: kindObject}
 			}
 			for k, e := range obj {
+				if strings.Trim(k, ".") == "" {
+					return newError(400, "mapper_parsing_exception", "field name cannot be an empty string")
+				}
 				p := k
 				if path != "" {
 					p = path + "." + k

@@ -146,3 +146,43 @@ func TestMissingDocumentAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedInputIsAnErrorNotAPanic: bodies that are not what an API
+// reads are 400s in OpenSearch's shape.
+func TestMalformedInputIsAnErrorNotAPanic(t *testing.T) {
+	rg := newRig(t)
+	rg.loadFilms("films")
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/films/_search", `{"query":null}`},
+		{"POST", "/films/_search", `{"query":{"bool":{"must":[1]}}}`},
+		{"POST", "/films/_search", `{"query":{"term":{"year":{"value":null}}}}`},
+		{"POST", "/films/_search", `{"query":{"range":{"year":5}}}`},
+		{"POST", "/films/_search", `{"query":{"match":{}}}`},
+		{"POST", "/films/_search", `{"query":{"term":{"a":1},"match":{"b":2}}}`},
+		{"POST", "/films/_search", `{"sort":[{"year":1}]}`},
+		{"POST", "/films/_search", `{"sort":["year"],"search_after":[1,2]}`},
+		{"POST", "/films/_search", `{"size":-5}`},
+		{"POST", "/films/_search", `[1,2]`},
+		{"POST", "/films/_search", `{"query":{"query_string":{"query":"title:a:b"}}}`},
+		{"POST", "/films/_search", `{"query":{"query_string":{"query":"AND tokyo"}}}`},
+		{"PUT", "/films/_doc/x", `{"":1}`},
+		{"PUT", "/films/_doc/x", `[1]`},
+		{"PUT", "/Films/_doc/x", `{"a":1}`},
+		{"POST", "/films/_update/1", `{}`},
+		{"POST", "/films/_mget", `{"docs":"x"}`},
+		{"POST", "/_bulk", "{\"index\":{}}\n{}\n"},
+		{"POST", "/_bulk", "{\"nothing\":{}}\n"},
+		{"POST", "/_search/scroll", `{"scroll_id":"***"}`},
+		{"POST", "/films/_search/point_in_time", ``},
+		{"DELETE", "/_search/point_in_time", `{"pit_id":7}`},
+		{"POST", "/films/_delete_by_query", `{}`},
+	} {
+		status, body := rg.raw(c.method, c.path, c.body)
+		var e struct {
+			Error struct{ Type, Reason string }
+		}
+		if err := json.Unmarshal([]byte(body), &e); status != 400 || err != nil || e.Error.Type == "" || e.Error.Reason == "" {
+			t.Errorf("%s %s %s: %d %s", c.method, c.path, c.body, status, body)
+		}
+	}
+}
