@@ -93,6 +93,10 @@ func parseQuery(raw json.RawMessage) (node, *apiError) {
 			return parsePrefix(body)
 		case "query_string":
 			return parseQueryString(body)
+		case "match_phrase":
+			return parseMatchPhrase(body)
+		case "multi_match":
+			return parseMultiMatch(body)
 		}
 		if queryNames[typ] {
 			return nil, unsupported("the [" + typ + "] query")

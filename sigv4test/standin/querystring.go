@@ -11,8 +11,9 @@ import (
 // implements: terms and field:term clauses separated by spaces, joined by
 // AND (&&) or OR (||) or else by default_operator. A term is analyzed as a
 // match query on each field (a text field's tokens, joined by the default
-// operator); "*" alone matches every document, and field:* every document
-// with the field. Everything else of the syntax (quotes, parentheses, NOT,
+// operator), a quoted phrase as a match_phrase; "*" alone matches every
+// document, and field:* every document with the field. Everything else of
+// the syntax (parentheses, NOT,
 // + and -, wildcards, fuzziness, boosts, ranges, regular expressions,
 // escapes, mixing AND and OR) is refused by name.
 type queryStringNode struct {
@@ -24,7 +25,39 @@ type queryStringNode struct {
 	matchAll bool
 }
 
-type qsClause struct{ field, text string }
+type qsClause struct {
+	field, text string
+	phrase      bool // the text was quoted: a match_phrase
+}
+
+// splitQueryString splits a query on spaces, keeping a quoted phrase
+// (after an optional field:) one word.
+func splitQueryString(q string) ([]string, *apiError) {
+	var words []string
+	var cur strings.Builder
+	quoted := false
+	for _, r := range q {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			cur.WriteRune(r)
+		case !quoted && (r == ' ' || r == '\t' || r == '\n' || r == '\r'):
+			if cur.Len() > 0 {
+				words = append(words, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if quoted {
+		return nil, parsingError("Failed to parse query [" + q + "]: a quote is not closed")
+	}
+	if cur.Len() > 0 {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
 
 func parseQueryString(body json.RawMessage) (node, *apiError) {
 	o, err := options("query_string", body, "query", "default_field", "fields", "default_operator", "lenient")
@@ -67,7 +100,11 @@ func newQueryString(q string, fields []string, op string, lenient bool) (node, *
 	}
 	sawAnd, sawOr := false, false
 	expectClause := true
-	for _, w := range strings.Fields(q) {
+	words, err := splitQueryString(q)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range words {
 		switch w {
 		case "AND", "&&":
 			if expectClause {
@@ -102,8 +139,19 @@ func newQueryString(q string, fields []string, op string, lenient bool) (node, *
 }
 
 func parseClause(w string) (qsClause, *apiError) {
+	if f, v, ok := strings.Cut(w, `"`); ok {
+		// field:"a phrase" or "a phrase": nothing but the phrase may follow.
+		if !strings.HasSuffix(v, `"`) || strings.Count(v, `"`) != 1 || (f != "" && !strings.HasSuffix(f, ":")) {
+			return qsClause{}, unsupported("the clause [" + w + "] in a query_string query (a phrase stands alone, as \"words\" or field:\"words\")")
+		}
+		c := qsClause{field: strings.TrimSuffix(f, ":"), text: strings.TrimSuffix(v, `"`), phrase: true}
+		if strings.ContainsAny(c.field, `*?:()[]{}~^/\+-!`) || (c.field == "" && f != "") {
+			return qsClause{}, unsupported("the field of [" + w + "] in a query_string query")
+		}
+		return c, nil
+	}
 	for _, feature := range []struct{ chars, name string }{
-		{`"`, "phrases (quotes)"}, {"()", "grouping (parentheses)"}, {"[]{}", "ranges"},
+		{"()", "grouping (parentheses)"}, {"[]{}", "ranges"},
 		{"~", "fuzzy and proximity (~)"}, {"^", "boosts (^)"}, {"/", "regular expressions (/)"},
 		{`\`, "escapes (\\)"},
 	} {
@@ -175,7 +223,9 @@ func (n *queryStringNode) compile(c *compiler) (matcher, *apiError) {
 		for _, f := range c.expandFields(names) {
 			var m matcher
 			var err *apiError
-			if cl.text == "*" {
+			if cl.phrase {
+				m, err = phraseNode{field: f, query: cl.text, lenient: lenient}.compile(c)
+			} else if cl.text == "*" {
 				m, err = existsNode{f}.compile(c)
 			} else {
 				m, err = matchNode{field: f, query: cl.text, and: n.andTerm, lenient: lenient}.compile(c)

@@ -62,6 +62,11 @@ func TestQueriesMeanWhatOpenSearchMeans(t *testing.T) {
 		{"query_string with OR", `{"query_string":{"query":"year:1950 OR year:1965"}}`},
 		{"query_string with default_operator AND", `{"query_string":{"query":"tokyo story","default_field":"title","default_operator":"AND"}}`},
 		{"query_string *", `{"query_string":{"query":"*"}}`},
+		{"query_string with a phrase", `{"query_string":{"query":"title:\"tokyo story\" OR \"seven samurai\""}}`},
+		{"match_phrase: the words together, in order", `{"match_phrase":{"title":"Tokyo story"}}`},
+		{"match_phrase: not in another order", `{"match_phrase":{"title":"story tokyo"}}`},
+		{"multi_match on two fields", `{"multi_match":{"query":"kon rashomon","fields":["title","director"]}}`},
+		{"multi_match phrase", `{"multi_match":{"query":"akira kurosawa","fields":["title","director^2"],"type":"phrase"}}`},
 	} {
 		ids, total := rg.search("films", "", `{"query":`+c.query+`,"sort":["_doc"]}`)
 		if total != len(ids) {
@@ -109,6 +114,11 @@ var expectedIDs = map[string][]string{
 	"query_string with OR":                              {"3", "4"},
 	"query_string with default_operator AND":            {"1"},
 	"query_string *":                                    {"1", "2", "3", "4", "5"},
+	"query_string with a phrase":                        {"1", "2"},
+	"match_phrase: the words together, in order":        {"1"},
+	"match_phrase: not in another order":                nil,
+	"multi_match on two fields":                         {"3", "4"},
+	"multi_match phrase":                                {"2", "3", "5"},
 }
 
 // TestPagingAndSorting: size 10 by default, from, sort on a field in

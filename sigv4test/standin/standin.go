@@ -51,9 +51,11 @@
 //     with date math such as now-1d/d), bool (must, should, filter,
 //     must_not, minimum_should_match with OpenSearch's default: 1 when
 //     there are should clauses and no must or filter, else 0), ids,
-//     exists, prefix, and query_string (default_field, fields,
+//     exists, prefix, match_phrase (no slop), multi_match (best_fields,
+//     most_fields, phrase), and query_string (default_field, fields,
 //     default_operator, lenient) in its simple syntax: terms, field:term,
-//     "*", and AND or OR (&&, ||).
+//     "quoted phrases", field:"quoted phrases", "*", field:*, and AND or OR
+//     (&&, ||).
 //   - Scrolls: _search?scroll=1m, then POST or GET /_search/scroll (the id
 //     in the body, the query or the path), DELETE /_search/scroll (ids or
 //     _all); contexts expire after their keep-alive.
