@@ -90,8 +90,11 @@
 //
 // # Where it differs from OpenSearch
 //
-// It keeps everything in memory, in one shard per index. Every write is
-// visible to searches at once, as with refresh=true. Text is analyzed by
+// It keeps everything in memory, on one node: replicas are never
+// assigned, so an index with replicas is yellow, as on a single-node
+// OpenSearch, and _cluster/health?wait_for_status=green answers 408 at once
+// instead of after its timeout. Every write is visible to searches at
+// once, as with refresh=true. Text is analyzed by
 // an approximation of the standard analyzer (lower-cased words; each Han
 // or Hiragana character a word). There is no relevance scoring: every hit
 // scores 1.0, and hits not sorted come in the order they were last
