@@ -77,6 +77,8 @@ func TestRefusesWhatItDoesNotImplement(t *testing.T) {
 			400, "mapper_parsing_exception", "failed to parse field [year] of type [long] in document with id '9'. Preview of field's value: 'MCMLIV'"},
 		{"a term that is not a number for a long field", "POST", "/films/_search", `{"query":{"term":{"year":"nineteen"}}}`,
 			400, "search_phase_execution_exception", "all shards failed"},
+		{"a method OpenSearch has on a path the stand-in has", "PUT", "/films/_mapping", `{"properties":{"n":{"type":"long"}}}`,
+			400, "parsing_exception", "standin does not support [PUT /films/_mapping] (give the mappings when creating the index)"},
 		{"an API the stand-in does not have", "POST", "/films/_update_by_query", `{}`,
 			400, "parsing_exception", "standin does not support [POST /films/_update_by_query]"},
 		{"a missing index", "GET", "/nothing/_search", "",

@@ -418,6 +418,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, segs []string, bo
 		if allow(w, r, get, head, put, del) {
 			return s.indexAPI(w, r, segs[0], body)
 		}
+	case n == 2 && segs[1] == "_mapping" && (r.Method == put || r.Method == post):
+		return unsupported("[" + r.Method + " " + r.URL.Path + "] (give the mappings when creating the index)")
 	case n == 2 && segs[1] == "_mapping":
 		if allow(w, r, get) {
 			return s.getMapping(w, segs[0])
