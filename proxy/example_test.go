@@ -60,7 +60,7 @@ func ExampleNew() {
 		fmt.Println(res.StatusCode, strings.Replace(strings.TrimSpace(string(b)), domain.URL, "DOMAIN", 1))
 	}
 	// Output:
-	// 201 {"_id":"1","_index":"books","result":"created"}
-	// 200 {"_id":"1","_index":"books","_source":{"title":"羅生門"},"found":true}
+	// 201 {"_id":"1","_index":"books","_primary_term":1,"_seq_no":0,"_shards":{"failed":0,"successful":1,"total":2},"_version":1,"result":"created"}
+	// 200 {"_id":"1","_index":"books","_primary_term":1,"_seq_no":0,"_source":{"title":"羅生門"},"_version":1,"found":true}
 	// 200 {"status":"ok","upstream":"DOMAIN"}
 }

@@ -68,5 +68,5 @@ func ExampleNew() {
 	fmt.Print(res.Status, "\n", string(b))
 	// Output:
 	// 200 OK
-	// health status index                docs.count
+	// health status index uuid pri rep docs.count docs.deleted store.size pri.store.size
 }

@@ -62,7 +62,7 @@ func TestCurlFlagsAsPeopleTypeThem(t *testing.T) {
 		t.Errorf("-s -f: exit %d, stderr %q", code, errs)
 	}
 	// --fail-with-body (the default): the body, and exit 22.
-	if code, stdout, _ := tool(t, testSecret, "", append(r, "--fail-with-body", e.URL+"/books/_doc/missing")...); code != exitHTTPError || !strings.Contains(stdout, `"found":false`) {
+	if code, stdout, _ := tool(t, testSecret, "", append(r, "--fail-with-body", e.URL+"/books/_doc/missing")...); code != exitHTTPError || !strings.Contains(stdout, `"no such index [books]"`) {
 		t.Errorf("--fail-with-body: exit %d, stdout %q", code, stdout)
 	}
 

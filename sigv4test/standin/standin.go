@@ -1,73 +1,169 @@
 // Package standin is a small in-memory stand-in for OpenSearch, to put
 // behind a [sigv4test] endpoint in tests of code that signs requests: the
 // endpoint checks the signature the way AWS does, and the stand-in answers
-// the way OpenSearch does, so that opensearch-go (v2 and v4) or a plain
-// http.Client can run against it offline.
+// the way OpenSearch 2.x does, so that opensearch-go (v2 and v4),
+// olivere/elastic v7, go-elasticsearch v7 or a plain http.Client can run
+// against it offline.
 //
 //	srv, _ := sigv4test.NewServer(func(o *sigv4test.Options) {
 //		o.Credentials = []aws.Credentials{{AccessKeyID: "AKID", SecretAccessKey: "secret"}}
 //		o.Region, o.Handler = "us-east-1", standin.New()
 //	})
 //
-// It answers: GET / (cluster info); an index (/INDEX: PUT, HEAD, GET,
-// DELETE); documents (/INDEX/_doc/ID, and POST /INDEX/_doc); _bulk
-// (NDJSON, gzip bodies too); _search with q= or a match query, and
-// scrolls (_search?scroll=, then /_search/scroll with the id in the query,
-// the body or the path; DELETE frees it); _cat/indices; _refresh; and the security plugin's authinfo and
-// rolesmapping (GET, PUT). It keeps everything in memory. It is not
-// OpenSearch: no mappings, no scoring, no aggregations.
+// # What it implements
+//
+// What it answers, it answers by OpenSearch's semantics: the same status
+// codes, the same response fields, and errors in OpenSearch's shape,
+//
+//	{"error":{"root_cause":[{"type":T,"reason":R}],"type":T,"reason":R},"status":N}
+//
+// (404 index_not_found_exception for a missing index; a missing document is
+// a 404 with "found":false for a get and "result":"not_found" for a delete;
+// 404 document_missing_exception for an update without upsert; 400
+// mapper_parsing_exception for a value that does not fit its field).
+//
+//   - GET and HEAD / (cluster info, version 2.11.0).
+//   - Indices: PUT /INDEX (with "mappings" of the types text, keyword,
+//     long, integer, short, byte, double, float, half_float, boolean, date,
+//     object, and keyword multi-fields; "settings" number_of_shards,
+//     number_of_replicas, refresh_interval), HEAD, GET and DELETE /INDEX,
+//     GET /INDEX/_mapping, POST /INDEX/_refresh and /_refresh.
+//     Writing a document creates its index; fields not mapped are mapped
+//     the way dynamic mapping does (a string is text with a keyword
+//     multi-field, or a date when it reads as one and not as a number).
+//   - Documents: PUT and POST /INDEX/_doc/ID (op_type=create), POST
+//     /INDEX/_doc, PUT and POST /INDEX/_create/ID, GET and HEAD
+//     /INDEX/_doc/ID, GET /INDEX/_source/ID, DELETE /INDEX/_doc/ID, POST
+//     /INDEX/_update/ID (doc, doc_as_upsert, upsert, detect_noop), _mget
+//     (docs or ids), with if_seq_no and if_primary_term.
+//   - _bulk (index, create, update, delete; per-item results and errors,
+//     "errors":true when any item failed; gzip bodies).
+//   - Search: _search (GET or POST, q= or a body), _count, _msearch,
+//     _delete_by_query. The body may hold query, size, from (size 10 by
+//     default, from+size at most 10000), sort (on keyword, numeric,
+//     boolean and date fields, _score, _doc; asc or desc; missing values
+//     last), search_after, _source (true, false, fields, includes and
+//     excludes with * wildcards), track_total_hits, version,
+//     seq_no_primary_term, pit, timeout.
+//   - Queries: match_all, match_none, match (operator,
+//     minimum_should_match, lenient, zero_terms_query), term
+//     (case_insensitive), terms (a list), range (gt, gte, lt, lte; dates
+//     with date math such as now-1d/d), bool (must, should, filter,
+//     must_not, minimum_should_match with OpenSearch's default: 1 when
+//     there are should clauses and no must or filter, else 0), ids,
+//     exists, prefix, match_phrase (no slop), multi_match (best_fields,
+//     most_fields, phrase), and query_string (default_field, fields,
+//     default_operator, lenient) in its simple syntax: terms, field:term,
+//     "quoted phrases", field:"quoted phrases", "*", field:*, and AND or OR
+//     (&&, ||).
+//   - Scrolls: _search?scroll=1m, then POST or GET /_search/scroll (the id
+//     in the body, the query or the path), DELETE /_search/scroll (ids or
+//     _all); contexts expire after their keep-alive.
+//   - Point in time, as OpenSearch 2.x has it: POST
+//     /INDEX/_search/point_in_time?keep_alive=1m, searches with
+//     {"pit":{"id":ID,"keep_alive":"1m"}} on /_search, GET
+//     /_search/point_in_time/_all, DELETE /_search/point_in_time (body
+//     {"pit_id":[...]}) and /_search/point_in_time/_all.
+//   - Cluster: GET /_cluster/health[/INDEX], GET /_cat/indices[/INDEX]
+//     (text, with v, or format=json), GET /_nodes (and /_nodes/http,
+//     /_nodes/_local/http,os,thread_pool and other node and metric
+//     selections; http.publish_address is the host the request was sent to,
+//     so that a client's sniffer finds the stand-in again), and GET
+//     /_nodes/_local/stats (jvm, breaker, thread_pool, os, process, fs).
+//   - The security plugin's _plugins/_security/authinfo and
+//     _plugins/_security/api/rolesmapping/ROLE (GET, PUT).
+//
+// # What it refuses
+//
+// Everything else is refused, never approximated: an aggregation, a
+// highlight, a script, a suggester, a query type or a query option it does
+// not implement, a mapping type or parameter, a request parameter, or an
+// endpoint is answered with a 400 in OpenSearch's error shape whose reason
+// names it, such as
+//
+//	{"error":{"type":"parsing_exception","reason":"standin does not support the [aggs] section",...},"status":400}
+//
+// A query type OpenSearch itself does not know is its "unknown query
+// [NAME]"; a path OpenSearch has no handler for is its "no handler found
+// for uri [...] and method [...]", and a known path with the wrong method
+// its 405.
+//
+// # Where it differs from OpenSearch
+//
+// It keeps everything in memory, on one node: replicas are never
+// assigned, so an index with replicas is yellow, as on a single-node
+// OpenSearch, and _cluster/health?wait_for_status=green answers 408 at once
+// instead of after its timeout. Every write is visible to searches at
+// once, as with refresh=true. Text is analyzed by
+// an approximation of the standard analyzer (lower-cased words; each Han
+// or Hiragana character a word). There is no relevance scoring: every hit
+// scores 1.0, and hits not sorted come in the order they were last
+// written.
 package standin
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Server holds indices of JSON documents. The zero value is not usable;
 // create one with New. It is safe for concurrent use.
 type Server struct {
 	mu        sync.Mutex
-	indices   map[string]map[string]json.RawMessage
-	nextID    int
+	indices   map[string]*index
 	principal string
 	mappings  map[string]roleMapping
-	scrolls   map[string]*scroll
-	nextScrl  int
+	scrolls   map[string]*cursor
+	pits      map[string]*pit
+	nextCtx   int
+	nodeID    string
+	started   time.Time
+	now       func() time.Time
 }
 
-// scroll is an open scroll: the hits not yet returned and the page size.
-type scroll struct {
-	rest  []map[string]any
-	size  int
-	total int
+// index is one index: its mapping and documents.
+type index struct {
+	name     string
+	uuid     string
+	created  time.Time
+	m        mapping
+	docs     map[string]*doc
+	seqNo    int64 // the last sequence number given
+	shards   int
+	replicas int
 }
 
-// roleMapping is a role mapping of the security plugin.
-type roleMapping struct {
-	BackendRoles    []string `json:"backend_roles"`
-	Hosts           []string `json:"hosts"`
-	Users           []string `json:"users"`
-	AndBackendRoles []string `json:"and_backend_roles,omitempty"`
-	Description     string   `json:"description,omitempty"`
+// doc is one document as stored.
+type doc struct {
+	index   string
+	id      string
+	source  json.RawMessage
+	parsed  map[string]any
+	version int64
+	seqNo   int64
 }
 
 // New returns an empty stand-in. Its security plugin maps the master user
 // "admin" to all_access.
 func New() *Server {
 	return &Server{
-		indices:  map[string]map[string]json.RawMessage{},
-		scrolls:  map[string]*scroll{},
+		indices:  map[string]*index{},
+		scrolls:  map[string]*cursor{},
+		pits:     map[string]*pit{},
+		nodeID:   randomID(16),
+		started:  time.Now(),
+		now:      time.Now,
 		mappings: map[string]roleMapping{"all_access": {Users: []string{"admin"}, BackendRoles: []string{}, Hosts: []string{}, Description: "Maps the master user"}},
 	}
 }
@@ -81,29 +177,37 @@ func (s *Server) SetPrincipal(arn string) {
 	s.mu.Unlock()
 }
 
-// Doc returns a stored document's source, for tests.
+// Doc returns a stored document's source, byte for byte as it was sent.
 func (s *Server) Doc(index, id string) (json.RawMessage, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.indices[index][id]
-	return d, ok
+	ix := s.indices[index]
+	if ix == nil || ix.docs[id] == nil {
+		return nil, false
+	}
+	return ix.docs[id].source, true
 }
 
 // Count returns the number of documents in an index.
 func (s *Server) Count(index string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.indices[index])
+	if ix := s.indices[index]; ix != nil {
+		return len(ix.docs)
+	}
+	return 0
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+func randomID(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return strings.TrimRight(base64.RawURLEncoding.EncodeToString(b), "=")
 }
 
-func errorJSON(w http.ResponseWriter, status int, typ, reason string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"type": typ, "reason": reason}, "status": status})
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // segments splits the path as sent on the wire and decodes each segment, so
@@ -135,386 +239,315 @@ func readBody(r *http.Request) ([]byte, error) {
 	return io.ReadAll(rd)
 }
 
-// ServeHTTP answers the supported calls.
+// Request parameters: those the stand-in honours or that change nothing
+// in one in-memory shard, and those of OpenSearch that it refuses. Any
+// other is refused as OpenSearch refuses a parameter it does not know.
+var (
+	paramsKnown = map[string]bool{
+		"q": true, "df": true, "default_operator": true, "lenient": true, "size": true, "from": true, "sort": true,
+		"scroll": true, "scroll_id": true, "_source": true, "_source_includes": true, "_source_excludes": true,
+		"rest_total_hits_as_int": true, "track_total_hits": true, "keep_alive": true, "format": true, "v": true,
+		"refresh": true, "op_type": true, "conflicts": true, "wait_for_completion": true, "scroll_size": true,
+		"if_seq_no": true, "if_primary_term": true, "local": true, "wait_for_status": true, "ignore_unavailable": true,
+		"allow_no_indices": true, "expand_wildcards": true, "version": true, "seq_no_primary_term": true,
+		"pretty": true, "human": true, "error_trace": true, "timeout": true, "master_timeout": true,
+		"cluster_manager_timeout": true, "wait_for_active_shards": true, "routing": true, "preference": true,
+		"typed_keys": true, "search_type": true, "request_cache": true, "ccs_minimize_roundtrips": true,
+		"batched_reduce_size": true, "max_concurrent_shard_requests": true, "pre_filter_shard_size": true,
+		"allow_partial_search_results": true, "level": true, "flat_settings": true, "include_defaults": true,
+		"retry_on_conflict": true, "require_alias": true, "realtime": true, "detect_noop": true,
+		"requests_per_second": true, "slices": true, "max_docs": true, "wait_for_no_relocating_shards": true,
+		"wait_for_no_initializing_shards": true, "wait_for_nodes": true, "wait_for_events": true,
+		"allow_partial_pit_creation": true, "bytes": true, "time": true, "health": true, "pri": true,
+		"include_unloaded_segments": true, "expand_wildcards_open": true, "source": true, "source_content_type": true,
+	}
+	paramsRefused = map[string]bool{
+		"filter_path": true, "pipeline": true, "explain": true, "stored_fields": true, "docvalue_fields": true,
+		"terminate_after": true, "analyzer": true, "analyze_wildcard": true, "suggest_field": true,
+		"suggest_mode": true, "suggest_size": true, "suggest_text": true, "h": true, "s": true, "stats": true,
+		"version_type": true, "_source_excludes_deprecated": true, "search_pipeline": true, "phase_took": true,
+		"include_named_queries_score": true, "cancel_after_time_interval": true,
+	}
+)
+
+func checkParams(r *http.Request) *apiError {
+	q := r.URL.Query()
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		switch {
+		case paramsRefused[k]:
+			return unsupported("the [" + k + "] parameter")
+		case !paramsKnown[k]:
+			return badRequest("request [" + r.URL.Path + "] contains unrecognized parameter: [" + k + "]")
+		}
+	}
+	return nil
+}
+
+// elasticOnly are endpoints of Elasticsearch that OpenSearch does not have.
+var elasticOnly = map[string]bool{"_pit": true, "_xpack": true, "_ilm": true, "_ml": true, "_async_search": true}
+
+// openSearchAPIs are path segments of OpenSearch 2.x APIs: a path with
+// one that the stand-in does not route is refused as unsupported; any
+// other is answered as OpenSearch answers a path it has no handler for
+// (for example the typed /INDEX/_doc/ID/_update of Elasticsearch 7
+// clients, which OpenSearch 2 removed). The APIs the stand-in routes are
+// not here: a path of theirs that does not route has the wrong shape.
+var openSearchAPIs = map[string]bool{
+	"_aliases": true, "_alias": true, "_settings": true, "_stats": true, "_analyze": true, "_reindex": true,
+	"_update_by_query": true, "_termvectors": true, "_mtermvectors": true, "_explain": true, "_validate": true,
+	"_field_caps": true, "_rank_eval": true, "_search_shards": true, "_template": true, "_index_template": true,
+	"_component_template": true, "_snapshot": true, "_tasks": true, "_ingest": true, "_scripts": true,
+	"_render": true, "_close": true, "_open": true, "_shrink": true, "_split": true, "_clone": true,
+	"_rollover": true, "_forcemerge": true, "_flush": true, "_cache": true, "_segments": true, "_recovery": true,
+	"_shard_stores": true, "_upgrade": true, "_resolve": true, "_data_stream": true, "_dangling": true,
+	"_cluster": true, "_cat": true, "_plugins": true, "_opendistro": true, "_mapping": true, "_block": true,
+	"_search_pipeline": true, "_remotestore": true, "_script_context": true, "_script_language": true,
+}
+
+// ServeHTTP answers the supported calls and refuses the others.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {
-		errorJSON(w, 400, "parse_exception", "cannot read body: "+err.Error())
+		newError(400, "parse_exception", "cannot read the body: "+err.Error()).write(w)
+		return
+	}
+	if src := r.URL.Query().Get("source"); src != "" && len(body) == 0 {
+		body = []byte(src)
+	}
+	if e := checkParams(r); e != nil {
+		e.write(w)
 		return
 	}
 	segs := segments(r)
+	for _, sg := range segs {
+		if elasticOnly[sg] {
+			noHandler(w, r)
+			return
+		}
+	}
+	if e := s.route(w, r, segs, body); e != nil {
+		e.write(w)
+	}
+}
+
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	methodNotAllowed(w, r, methods...)
+	return false
+}
+
+const (
+	get, head, post, put, del = http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete
+)
+
+// route dispatches on the path; an error it returns is written as
+// OpenSearch writes errors.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, segs []string, body []byte) *apiError {
+	n := len(segs)
+	last := ""
+	if n > 0 {
+		last = segs[n-1]
+	}
 	switch {
-	case len(segs) >= 3 && segs[0] == "_plugins" && segs[1] == "_security":
+	case n == 0:
+		if allow(w, r, get, head) {
+			s.info(w, r)
+		}
+	case n >= 3 && segs[0] == "_plugins" && segs[1] == "_security":
 		s.security(w, r, segs[2:], body)
-	case len(segs) == 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		writeJSON(w, 200, map[string]any{
-			"name": "standin", "cluster_name": "sigv4-standin",
-			"version": map[string]any{"distribution": "opensearch", "number": "2.11.0"},
-			"tagline": "The OpenSearch Project: https://opensearch.org/ (local stand-in)",
-		})
-	case len(segs) == 2 && segs[0] == "_cat" && segs[1] == "indices":
-		s.catIndices(w, r)
-	case len(segs) >= 2 && len(segs) <= 3 && segs[0] == "_search" && segs[1] == "scroll":
-		s.scroll(w, r, segs[2:], body)
-	case len(segs) >= 1 && segs[len(segs)-1] == "_bulk":
-		index := ""
-		if len(segs) == 2 {
-			index = segs[0]
+	case segs[0] == "_cluster" && n >= 2 && segs[1] == "health" && n <= 3:
+		if allow(w, r, get) {
+			return s.clusterHealth(w, r, segs[2:])
 		}
-		s.bulk(w, index, body)
-	case len(segs) >= 1 && segs[len(segs)-1] == "_search":
-		index := ""
-		if len(segs) == 2 {
-			index = segs[0]
+	case segs[0] == "_cat" && n >= 2 && segs[1] == "indices" && n <= 3:
+		if allow(w, r, get) {
+			return s.catIndices(w, r, segs[2:])
 		}
-		s.search(w, r, index, body)
-	case len(segs) == 2 && segs[1] == "_refresh":
-		writeJSON(w, 200, map[string]any{"_shards": map[string]int{"total": 1, "successful": 1, "failed": 0}})
-	case len(segs) == 1:
-		s.index(w, r, segs[0])
-	case len(segs) == 2 && segs[1] == "_doc" && r.Method == http.MethodPost:
-		s.mu.Lock()
-		s.nextID++
-		id := "auto-" + strconv.Itoa(s.nextID)
-		s.mu.Unlock()
-		s.doc(w, r, segs[0], id, body)
-	case len(segs) == 3 && segs[1] == "_doc":
-		s.doc(w, r, segs[0], segs[2], body)
-	default:
-		errorJSON(w, 400, "illegal_argument_exception", "the stand-in does not support "+r.Method+" "+r.URL.Path)
-	}
-}
-
-func (s *Server) index(w http.ResponseWriter, r *http.Request, name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, exists := s.indices[name]
-	switch r.Method {
-	case http.MethodHead:
-		if exists {
-			w.WriteHeader(200)
-		} else {
-			w.WriteHeader(404)
+	case segs[0] == "_nodes":
+		if allow(w, r, get) {
+			return s.nodes(w, r, segs[1:])
 		}
-	case http.MethodPut:
-		if exists {
-			errorJSON(w, 400, "resource_already_exists_exception", "index ["+name+"] already exists")
-			return
+	case segs[0] == "_search" && n >= 2 && segs[1] == "scroll" && n <= 3:
+		if allow(w, r, get, post, del) {
+			return s.scroll(w, r, segs[2:], body)
 		}
-		s.indices[name] = map[string]json.RawMessage{}
-		writeJSON(w, 200, map[string]any{"acknowledged": true, "shards_acknowledged": true, "index": name})
-	case http.MethodDelete:
-		delete(s.indices, name)
-		writeJSON(w, 200, map[string]any{"acknowledged": true})
-	case http.MethodGet:
-		if !exists {
-			errorJSON(w, 404, "index_not_found_exception", "no such index ["+name+"]")
-			return
+	case segs[0] == "_search" && n >= 2 && segs[1] == "point_in_time" && n <= 3:
+		return s.pitAPI(w, r, segs[2:], body)
+	case n == 3 && segs[1] == "_search" && segs[2] == "point_in_time":
+		if allow(w, r, post) {
+			return s.createPIT(w, r, segs[0])
 		}
-		writeJSON(w, 200, map[string]any{name: map[string]any{"mappings": map[string]any{}}})
-	default:
-		errorJSON(w, 405, "method_not_allowed", r.Method+" not allowed on an index")
-	}
-}
-
-func (s *Server) doc(w http.ResponseWriter, r *http.Request, index, id string, body []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch r.Method {
-	case http.MethodPut, http.MethodPost:
-		if !json.Valid(body) {
-			errorJSON(w, 400, "mapper_parsing_exception", "failed to parse: the body is not JSON")
-			return
+	case last == "_bulk" && n <= 2:
+		if allow(w, r, post, put) {
+			return s.bulk(w, r, target(segs), body)
 		}
-		result := s.put(index, id, body)
-		writeJSON(w, map[string]int{"created": 201, "updated": 200}[result], map[string]any{"_index": index, "_id": id, "result": result})
-	case http.MethodGet, http.MethodHead:
-		d, ok := s.indices[index][id]
-		if !ok {
-			writeJSON(w, 404, map[string]any{"_index": index, "_id": id, "found": false})
-			return
+	case last == "_search" && n <= 2:
+		if allow(w, r, get, post) {
+			return s.searchAPI(w, r, target(segs), body)
 		}
-		writeJSON(w, 200, map[string]any{"_index": index, "_id": id, "found": true, "_source": d})
-	case http.MethodDelete:
-		delete(s.indices[index], id)
-		writeJSON(w, 200, map[string]any{"_index": index, "_id": id, "result": "deleted"})
-	default:
-		errorJSON(w, 405, "method_not_allowed", r.Method+" not allowed on a document")
-	}
-}
-
-// put stores a document; s.mu must be held.
-func (s *Server) put(index, id string, src []byte) string {
-	if s.indices[index] == nil {
-		s.indices[index] = map[string]json.RawMessage{}
-	}
-	_, existed := s.indices[index][id]
-	s.indices[index][id] = append(json.RawMessage(nil), src...)
-	if existed {
-		return "updated"
-	}
-	return "created"
-}
-
-func (s *Server) bulk(w http.ResponseWriter, defaultIndex string, body []byte) {
-	var items []map[string]any
-	hasErrors := false
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
+	case last == "_msearch" && n <= 2:
+		if allow(w, r, get, post) {
+			return s.msearch(w, r, target(segs), body)
 		}
-		var action map[string]struct {
-			Index string `json:"_index"`
-			ID    string `json:"_id"`
+	case last == "_count" && n <= 2:
+		if allow(w, r, get, post) {
+			return s.count(w, r, target(segs), body)
 		}
-		if err := json.Unmarshal(line, &action); err != nil || len(action) != 1 {
-			errorJSON(w, 400, "illegal_argument_exception", "malformed action/metadata line")
-			return
+	case last == "_mget" && n <= 2:
+		if allow(w, r, get, post) {
+			return s.mget(w, r, target(segs), body)
 		}
-		for op, meta := range action {
-			index := meta.Index
-			if index == "" {
-				index = defaultIndex
-			}
-			id := meta.ID
-			if id == "" {
-				s.nextID++
-				id = "auto-" + strconv.Itoa(s.nextID)
-			}
-			item := map[string]any{"_index": index, "_id": id}
-			switch op {
-			case "index", "create":
-				if !sc.Scan() || !json.Valid(bytes.TrimSpace(sc.Bytes())) {
-					item["status"], item["error"] = 400, map[string]any{"type": "mapper_parsing_exception", "reason": "the source is not JSON"}
-					hasErrors = true
-				} else {
-					result := s.put(index, id, bytes.TrimSpace(sc.Bytes()))
-					item["result"], item["status"] = result, map[string]int{"created": 201, "updated": 200}[result]
-				}
-			case "delete":
-				delete(s.indices[index], id)
-				item["result"], item["status"] = "deleted", 200
-			default:
-				item["status"], item["error"] = 400, map[string]any{"type": "illegal_argument_exception", "reason": "unsupported bulk action " + op}
-				hasErrors = true
-			}
-			items = append(items, map[string]any{op: item})
+	case last == "_delete_by_query" && n == 2:
+		if allow(w, r, post) {
+			return s.deleteByQuery(w, r, segs[0], body)
 		}
-	}
-	writeJSON(w, 200, map[string]any{"took": 1, "errors": hasErrors, "items": items})
-}
-
-// search matches documents whose source contains the query text: q=text or
-// q=field:text in the URL, or {"query":{"match":{"field":"text"}}} in the
-// body. Matching is a substring test, enough for a demonstration.
-func (s *Server) search(w http.ResponseWriter, r *http.Request, index string, body []byte) {
-	text := r.URL.Query().Get("q")
-	if _, v, ok := strings.Cut(text, ":"); ok {
-		text = v
-	}
-	size := -1
-	if v, err := strconv.Atoi(r.URL.Query().Get("size")); err == nil && v >= 0 {
-		size = v
-	}
-	if len(body) > 0 {
-		var q struct {
-			Query struct {
-				Match map[string]any `json:"match"`
-			} `json:"query"`
-			Size *int `json:"size"`
+	case last == "_refresh" && n <= 2:
+		if allow(w, r, get, post) {
+			return s.refresh(w, target(segs))
 		}
-		if json.Unmarshal(body, &q) == nil {
-			if q.Size != nil && *q.Size >= 0 {
-				size = *q.Size
-			}
-			for _, v := range q.Query.Match {
-				switch v := v.(type) {
-				case string:
-					text = v
-				case map[string]any:
-					text = fmt.Sprint(v["query"])
-				}
-			}
+	case n == 1 && !strings.HasPrefix(segs[0], "_"):
+		if allow(w, r, get, head, put, del) {
+			return s.indexAPI(w, r, segs[0], body)
 		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	hits := []map[string]any{}
-	names := make([]string, 0, len(s.indices))
-	for n := range s.indices {
-		if index == "" || n == index || strings.HasSuffix(index, "*") && strings.HasPrefix(n, strings.TrimSuffix(index, "*")) {
-			names = append(names, n)
+	case n == 2 && segs[1] == "_mapping" && (r.Method == put || r.Method == post):
+		return unsupported("[" + r.Method + " " + r.URL.Path + "] (give the mappings when creating the index)")
+	case n == 2 && segs[1] == "_mapping":
+		if allow(w, r, get) {
+			return s.getMapping(w, segs[0])
 		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		ids := make([]string, 0, len(s.indices[n]))
-		for id := range s.indices[n] {
-			ids = append(ids, id)
+	case n == 2 && segs[1] == "_doc":
+		if allow(w, r, post) {
+			return s.write(w, r, segs[0], "", "index", body)
 		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			src := s.indices[n][id]
-			var decoded any
-			json.Unmarshal(src, &decoded)
-			flat, _ := json.Marshal(decoded) // JSON escapes normalised, so text compares as text
-			if text == "" || strings.Contains(string(flat), text) {
-				hits = append(hits, map[string]any{"_index": n, "_id": id, "_score": 1.0, "_source": src})
-			}
-		}
-	}
-	total := len(hits)
-	resp := map[string]any{"took": 1, "timed_out": false}
-	if r.URL.Query().Get("scroll") != "" {
-		if size < 0 {
-			size = 10
-		}
-		page := min(size, len(hits))
-		s.nextScrl++
-		// OpenSearch's scroll ids are URL-safe base64 with padding; these
-		// are too, so that an id crosses paths, queries and bodies intact.
-		id := base64.URLEncoding.EncodeToString([]byte(fmt.Sprintf("standin-scroll:%d:%s", s.nextScrl, index)))
-		s.scrolls[id] = &scroll{rest: hits[page:], size: size, total: total}
-		hits = hits[:page]
-		resp["_scroll_id"] = id
-	} else if size >= 0 && size < len(hits) {
-		hits = hits[:size]
-	}
-	resp["hits"] = map[string]any{"total": map[string]any{"value": total, "relation": "eq"}, "max_score": 1.0, "hits": hits}
-	writeJSON(w, 200, resp)
-}
-
-// scroll answers /_search/scroll: the next page of an open scroll (GET or
-// POST, the id in the path, the scroll_id parameter or the body), or DELETE
-// to free scrolls (ids in the path, comma separated, or in the body).
-func (s *Server) scroll(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
-	var ids []string
-	if len(rest) == 1 {
-		ids = strings.Split(rest[0], ",")
-	} else if v := r.URL.Query().Get("scroll_id"); v != "" {
-		ids = strings.Split(v, ",")
-	} else if len(body) > 0 {
-		var b struct {
-			ScrollID json.RawMessage `json:"scroll_id"`
-		}
-		if err := json.Unmarshal(body, &b); err != nil {
-			errorJSON(w, 400, "parse_exception", "cannot parse the scroll body: "+err.Error())
-			return
-		}
-		var one string
-		if json.Unmarshal(b.ScrollID, &one) == nil {
-			ids = []string{one}
-		} else if err := json.Unmarshal(b.ScrollID, &ids); err != nil {
-			errorJSON(w, 400, "parse_exception", "scroll_id must be a string or a list of strings")
-			return
-		}
-	}
-	if len(ids) == 0 || ids[0] == "" {
-		errorJSON(w, 400, "action_request_validation_exception", "Validation Failed: 1: no scroll ids specified;")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch r.Method {
-	case http.MethodDelete:
-		freed := 0
-		for _, id := range ids {
-			if _, ok := s.scrolls[id]; ok {
-				delete(s.scrolls, id)
-				freed++
-			}
-		}
-		writeJSON(w, 200, map[string]any{"succeeded": true, "num_freed": freed})
-	case http.MethodGet, http.MethodPost:
-		sc, ok := s.scrolls[ids[0]]
-		if !ok {
-			errorJSON(w, 404, "search_context_missing_exception", "No search context found for id ["+ids[0]+"]")
-			return
-		}
-		page := min(sc.size, len(sc.rest))
-		hits := sc.rest[:page]
-		sc.rest = sc.rest[page:]
-		writeJSON(w, 200, map[string]any{
-			"took": 1, "timed_out": false, "_scroll_id": ids[0],
-			"hits": map[string]any{"total": map[string]any{"value": sc.total, "relation": "eq"}, "max_score": 1.0, "hits": hits},
-		})
-	default:
-		errorJSON(w, 405, "method_not_allowed", "the stand-in scrolls with GET, POST or DELETE, not "+r.Method)
-	}
-}
-
-func (s *Server) catIndices(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	names := make([]string, 0, len(s.indices))
-	for n := range s.indices {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-	if _, verbose := r.URL.Query()["v"]; verbose {
-		fmt.Fprintf(w, "%-6s %-6s %-20s %-9s\n", "health", "status", "index", "docs.count")
-	}
-	for _, n := range names {
-		fmt.Fprintf(w, "%-6s %-6s %-20s %-9d\n", "green", "open", n, len(s.indices[n]))
-	}
-}
-
-// security answers _plugins/_security/authinfo and
-// _plugins/_security/api/rolesmapping/{role}.
-func (s *Server) security(w http.ResponseWriter, r *http.Request, segs []string, body []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case len(segs) == 1 && segs[0] == "authinfo":
-		var roles []string
-		for name, m := range s.mappings {
-			for _, br := range m.BackendRoles {
-				if br == s.principal {
-					roles = append(roles, name)
-				}
-			}
-		}
-		sort.Strings(roles)
-		writeJSON(w, 200, map[string]any{
-			"user":          "User [name=" + s.principal + ", backend_roles=[" + s.principal + "], requestedTenant=null]",
-			"user_name":     s.principal,
-			"backend_roles": []string{s.principal},
-			"roles":         roles,
-			"tenants":       map[string]bool{s.principal: true},
-		})
-	case len(segs) == 3 && segs[0] == "api" && segs[1] == "rolesmapping":
-		role := segs[2]
+	case n == 3 && segs[1] == "_doc":
 		switch r.Method {
-		case http.MethodGet:
-			m, ok := s.mappings[role]
-			if !ok {
-				writeJSON(w, 404, map[string]string{"status": "NOT_FOUND", "message": "'" + role + "' not found."})
-				return
+		case put, post:
+			op := "index"
+			if r.URL.Query().Get("op_type") == "create" {
+				op = "create"
 			}
-			writeJSON(w, 200, map[string]roleMapping{role: m})
-		case http.MethodPut:
-			var m roleMapping
-			if err := json.Unmarshal(body, &m); err != nil {
-				writeJSON(w, 400, map[string]string{"status": "BAD_REQUEST", "message": "invalid JSON: " + err.Error()})
-				return
-			}
-			_, existed := s.mappings[role]
-			s.mappings[role] = m
-			status, verb := 201, "created"
-			if existed {
-				status, verb = 200, "updated"
-			}
-			writeJSON(w, status, map[string]string{"status": map[bool]string{true: "OK", false: "CREATED"}[existed], "message": "'" + role + "' " + verb + "."})
+			return s.write(w, r, segs[0], segs[2], op, body)
+		case get, head:
+			return s.getDoc(w, r, segs[0], segs[2], false)
+		case del:
+			return s.deleteDoc(w, r, segs[0], segs[2])
 		default:
-			errorJSON(w, 405, "method_not_allowed", r.Method+" not allowed on a role mapping")
+			methodNotAllowed(w, r, get, head, put, post, del)
+		}
+	case n == 3 && segs[1] == "_create":
+		if allow(w, r, put, post) {
+			return s.write(w, r, segs[0], segs[2], "create", body)
+		}
+	case n == 3 && segs[1] == "_source":
+		if allow(w, r, get, head) {
+			return s.getDoc(w, r, segs[0], segs[2], true)
+		}
+	case n == 3 && segs[1] == "_update":
+		if allow(w, r, post) {
+			return s.update(w, r, segs[0], segs[2], body)
 		}
 	default:
-		errorJSON(w, 400, "illegal_argument_exception", "the stand-in does not support "+r.URL.Path)
+		for _, sg := range segs {
+			if openSearchAPIs[sg] {
+				return unsupported("[" + r.Method + " " + r.URL.Path + "]")
+			}
+		}
+		noHandler(w, r)
 	}
+	return nil
+}
+
+// target is the index part of /INDEX/_api, or "" for /_api.
+func target(segs []string) string {
+	if len(segs) == 2 {
+		return segs[0]
+	}
+	return ""
+}
+
+// resolve returns the indices an index expression names (comma-separated
+// names, * wildcards, _all or empty for all), sorted. A missing name is an
+// index_not_found_exception unless ignoreUnavailable; s.mu must be held.
+func (s *Server) resolve(expr string, ignoreUnavailable bool) ([]*index, *apiError) {
+	seen := map[string]bool{}
+	var out []*index
+	add := func(ix *index) {
+		if !seen[ix.name] {
+			seen[ix.name] = true
+			out = append(out, ix)
+		}
+	}
+	for _, part := range strings.Split(expr, ",") {
+		part = strings.TrimSpace(part)
+		switch {
+		case part == "" || part == "_all" || part == "*":
+			for _, ix := range s.indices {
+				add(ix)
+			}
+		case strings.HasPrefix(part, "-"):
+			return nil, unsupported("excluding indices ([" + part + "])")
+		case strings.ContainsAny(part, "*?"):
+			for name, ix := range s.indices {
+				if globMatch(part, name) {
+					add(ix)
+				}
+			}
+		default:
+			ix := s.indices[part]
+			if ix == nil {
+				if ignoreUnavailable {
+					continue
+				}
+				return nil, indexNotFound(part)
+			}
+			add(ix)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+// globMatch matches a name against a pattern where * is any run of
+// characters.
+func globMatch(pattern, name string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == name
+	}
+	if !strings.HasPrefix(name, parts[0]) {
+		return false
+	}
+	name = name[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(name, p)
+		}
+		k := strings.Index(name, p)
+		if k < 0 {
+			return false
+		}
+		name = name[k+len(p):]
+	}
+	return true
+}
+
+// decodeBody decodes a JSON request body into v; an empty body leaves v
+// as it is.
+func decodeBody(body []byte, v any) *apiError {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return newError(400, "parse_exception", "request body is required to be a JSON object: "+err.Error())
+	}
+	return nil
 }

@@ -74,18 +74,15 @@ func Start(upstream string) (*Endpoint, error) {
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			return nil, errors.New("upstream " + upstream + " is not an http(s) URL such as http://localhost:9200")
 		}
-		proxy := httputil.NewSingleHostReverseProxy(u)
-		direct := proxy.Director
-		proxy.Director = func(r *http.Request) {
-			direct(r)
-			r.Host = u.Host
-			r.Header.Del("Authorization")
-			for k := range r.Header {
+		proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u) // the upstream's scheme, host and path; Host too
+			pr.Out.Header.Del("Authorization")
+			for k := range pr.Out.Header {
 				if strings.HasPrefix(http.CanonicalHeaderKey(k), "X-Amz-") {
-					r.Header.Del(k)
+					pr.Out.Header.Del(k)
 				}
 			}
-		}
+		}}
 		next = proxy
 	}
 	v, err := sigv4test.NewHandler(func(o *sigv4test.Options) {
