@@ -130,7 +130,7 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	p := &Proxy{upstream: u, tr: tr, log: o.Logger, m: m}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(u)
+			setTarget(pr.Out.URL, u, pr.In)
 			pr.Out.Host = "" // the upstream's, whatever the client sent
 			for k := range pr.Out.Header {
 				if strings.EqualFold(k, "Authorization") {
@@ -179,6 +179,49 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.rp.ServeHTTP(rec, r)
+}
+
+// setTarget points out at upstream with the path and query exactly as the
+// client wrote them in its request line. ProxyRequest.SetURL and the
+// query clean-up that ReverseProxy does before Rewrite go through
+// url.ParseQuery (dropping and re-sorting the pieces it cannot parse: a
+// lone '%', a ';') and URL.EscapedPath (which re-escapes the decoded path,
+// turning a %2F into '/', as soon as the path holds a '<' or '{'). The
+// signing transport sends the raw form by the wire rules (DESIGN.md,
+// "Signing rules"), so the request means upstream what it meant here.
+func setTarget(out, upstream *url.URL, in *http.Request) {
+	rawPath, rawQuery := requestTarget(in)
+	out.Scheme, out.Host, out.User = upstream.Scheme, upstream.Host, nil
+	out.Opaque, out.Fragment, out.RawFragment, out.ForceQuery = "", "", "", false
+	out.Path, out.RawPath, out.RawQuery = in.URL.Path, "", rawQuery
+	if rawPath != in.URL.Path {
+		out.RawPath = rawPath
+	}
+}
+
+// requestTarget returns the path and query of r's request line as the
+// client wrote them: the origin form ("/path?query") or the absolute form
+// ("http://host/path?query") that a client configured for a proxy sends.
+// A request made in this process (no RequestURI) gives its URL's.
+func requestTarget(r *http.Request) (path, query string) {
+	t := r.RequestURI
+	if t == "" {
+		return r.URL.EscapedPath(), r.URL.RawQuery
+	}
+	if !strings.HasPrefix(t, "/") {
+		if _, rest, ok := strings.Cut(t, "://"); ok {
+			if i := strings.IndexAny(rest, "/?"); i >= 0 {
+				t = rest[i:]
+			} else {
+				t = "/"
+			}
+		}
+	}
+	path, query, _ = strings.Cut(t, "?")
+	if path == "" {
+		path = "/"
+	}
+	return path, query
 }
 
 // rewriteLocation rewrites a Location header in h that points at the

@@ -61,7 +61,7 @@ func setup(t *testing.T, next http.Handler, fns ...func(*proxy.Options)) (proxyU
 
 // startProxy starts a proxy to upstream that signs for eu-west-1 with keys
 // and logs to logs (nowhere when nil), then fns; it returns its URL.
-func startProxy(t *testing.T, upstream string, logs io.Writer, fns ...func(*proxy.Options)) string {
+func startProxy(t testing.TB, upstream string, logs io.Writer, fns ...func(*proxy.Options)) string {
 	t.Helper()
 	if logs == nil {
 		logs = io.Discard
