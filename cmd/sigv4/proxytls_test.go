@@ -172,3 +172,34 @@ func TestProxyUpstreamCertificates(t *testing.T) {
 		t.Errorf("upstream accepted %d, rejected %d; want 2", v.Accepted(), v.Rejected())
 	}
 }
+
+// TestRequestCACert: the curl-like command trusts a private CA with
+// --cacert, as curl does, and refuses the server's certificate without it.
+func TestRequestCACert(t *testing.T) {
+	v, err := sigv4test.NewHandler(func(o *sigv4test.Options) {
+		o.Credentials = []aws.Credentials{testCredentials()}
+		o.Region, o.Service = testRegion, "es"
+		o.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"ok":1}`)) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := newTestCA(t)
+	scert, skey := ca.issue(t, true)
+	pair, _ := tls.X509KeyPair(scert, skey)
+	up := httptest.NewUnstartedServer(v)
+	up.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	up.StartTLS()
+	defer up.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, ca.pem, 0o600)
+	if code, out, errs := tool(t, testSecret, "", "--region", testRegion, "--cacert", caFile, up.URL+"/"); code != 0 || out != `{"ok":1}` {
+		t.Errorf("with --cacert: exit %d, %q %q", code, out, errs)
+	}
+	if code, _, errs := tool(t, testSecret, "", "--region", testRegion, up.URL+"/"); code == 0 || !strings.Contains(errs, "certificate") {
+		t.Errorf("without --cacert: exit %d, %q", code, errs)
+	}
+	if code, _, errs := tool(t, testSecret, "", "--region", testRegion, "--cacert", filepath.Join(t.TempDir(), "none.pem"), up.URL+"/"); code == 0 || !strings.Contains(errs, "--cacert") {
+		t.Errorf("a missing --cacert file: exit %d, %q", code, errs)
+	}
+}
