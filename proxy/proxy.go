@@ -11,18 +11,29 @@
 // Every request goes to the upstream and nowhere else, whatever Host the
 // client sent, through the signing transport (payload hash, session token,
 // aoss rules, clock-skew and token healing, bodies spooled once with
-// bounded memory). Responses stream: a response without a known length
-// (chunked, server-sent events) is flushed at every write, and the bytes
-// of one with a length wait at most 10 ms (scrolls, large searches).
+// bounded memory), with its path and query exactly as the client wrote
+// them in its request line. Responses stream: a response without a known
+// length (chunked, server-sent events) is flushed at every write, and the
+// bytes of one with a length wait at most 10 ms (scrolls, large searches).
 // Redirects are never followed; a Location that points at the upstream is
-// rewritten to the proxy's own address. A client's own Authorization
-// header is never forwarded, and a client that sends a SigV4 signature of
-// its own is refused (the proxy signs; two signatures cannot both hold).
-// Every refusal from AWS is logged once with its diagnosis, and the body
-// goes back to the client with any echoed session token redacted.
+// rewritten to the proxy (Options.PublicURL, or a path). A client's own
+// Authorization header is never forwarded, and a client that signs its
+// requests itself has its signature, date, token and payload hash
+// replaced by the proxy's. Every refusal from AWS is logged once with its
+// diagnosis, and the body goes back to the client with any echoed session
+// token redacted.
 //
-// GET /_sigv4/health answers without contacting AWS. Names that start with
-// '_' are OpenSearch's own APIs, so the path cannot shadow an index.
+// What a client can make the proxy hold is bounded: the body's size
+// (Options.MaxBody, 413), a pause in the body (Options.BodyTimeout, 408);
+// a spool's temporary file is closed when its request ends. A client that
+// goes away before its body is complete is recorded as 499
+// ([StatusClientClosed]) and nothing is forwarded.
+//
+// Paths under /_sigv4/ ([OwnPrefix]) are the proxy's own in every
+// spelling and never forwarded: GET /_sigv4/health answers without
+// contacting AWS and without Options.Authenticate; GET /_sigv4/metrics
+// serves Prometheus metrics. Names that start with '_' are OpenSearch's
+// own APIs, so the paths cannot shadow an index.
 package proxy
 
 import (
