@@ -357,13 +357,17 @@ func (t *Transport) settleScope(endpoint string) error {
 // invalidated, when the provider has an Invalidate method), the request is
 // signed again and sent once more, when its body can be replayed; and once
 // more again only if that retry is refused for the other of these two
-// causes (a token that expired on a clock not yet corrected). A request
+// causes (a token that expired on a clock not yet corrected). A session
+// token the response echoes is redacted from its headers and, unless it is
+// a 2xx, from its body (which then has no Content-Length; a gzip or
+// deflate body is handed back decompressed). A request
 // that cannot be signed is not sent: the error says why, and req's body is
 // closed. A body without GetBody is read once into a spool (memory up to 16
 // MiB, and up to 128 MiB for all such bodies in flight in the process; a
 // temporary file beyond) that serves this call's sends and retries; its
-// memory is reused once the call has returned and the base has closed
-// every reader of it, so the returned response's Request.GetBody fails.
+// memory is reused (and its file closed) once the call has returned and the
+// base has closed every reader of it, so the returned response's
+// Request.GetBody fails.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, &Error{Op: "check the request", Err: errors.New("the request is nil")}
@@ -403,13 +407,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	bodyClosed = true // the base RoundTripper closes it from here on
 	res, err := t.base.RoundTrip(r)
-	if err != nil || (res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized) {
+	if err != nil {
 		return res, err
 	}
+	if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized {
+		redactResponse(res, used.SessionToken)
+		return res, nil
+	}
 	res, d, retried, err := t.heal(req, r, res, used)
-	if res != nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
-		res.Body = refusedBody(res.Body, used.SessionToken, retried.SessionToken)
-		if d != nil {
+	if res != nil {
+		redactResponse(res, used.SessionToken, retried.SessionToken)
+		if d != nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
 			t.refusals.add(res.Header, d)
 		}
 	}
