@@ -93,7 +93,7 @@ type Options struct {
 	Clock func() time.Time
 
 	// OnForbidden, when not nil, receives the diagnosis of every refused
-	// response (403, and the 401 of fine-grained access control), the
+	// response that Diagnose explains (401, 403, and a 400, 413 or 429), the
 	// transparent retry's included. It must be safe for concurrent use.
 	OnForbidden func(*Diagnosis)
 
@@ -390,12 +390,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	bodyClosed = true // the base RoundTripper closes it from here on
 	res, err := t.base.RoundTrip(r)
-	if err != nil || (res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized) {
+	if err != nil || !refusalStatus(res.StatusCode) {
 		return res, err
 	}
 	res, d, retried, err := t.heal(req, r, res, used)
-	if res != nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
-		res.Body = refusedBody(res.Body, used.SessionToken, retried.SessionToken)
+	if res != nil && refusalStatus(res.StatusCode) {
+		res.Body = refusedBody(res.Body, append(d.echoedSecrets(), used.SessionToken, retried.SessionToken)...)
 		if d != nil {
 			t.refusals.add(res.Header, d)
 		}
@@ -490,7 +490,7 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.
 	res.Body.Close() // the retry replaces it
 	res, err = t.base.RoundTrip(retry)
 	d = nil
-	if err == nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
+	if err == nil && refusalStatus(res.StatusCode) {
 		if d = t.diagnose(res, retry); d != nil && t.onDeny != nil {
 			t.onDeny(d)
 		}
