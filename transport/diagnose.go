@@ -198,11 +198,18 @@ func messageOf(body []byte) (msg, code string) {
 			return v.Message2, v.Type
 		case len(v.Error) > 0:
 			var e struct {
-				Type   string `json:"type"`
-				Reason string `json:"reason"`
+				Type    string `json:"type"`
+				Reason  string `json:"reason"`
+				Code    string `json:"Code"`
+				Message string `json:"Message"`
 			}
-			if json.Unmarshal(v.Error, &e) == nil && e.Reason != "" {
-				return e.Type + ": " + e.Reason, e.Type
+			if json.Unmarshal(v.Error, &e) == nil {
+				switch {
+				case e.Reason != "":
+					return e.Type + ": " + e.Reason, e.Type
+				case e.Message != "": // STS's JSON: {"Error":{"Code","Message"}}
+					return e.Message, e.Code
+				}
 			}
 			var s string
 			if json.Unmarshal(v.Error, &s) == nil {
@@ -293,7 +300,10 @@ func echoedCredentials(v string) []string {
 		case strings.HasPrefix(f, "Signature="):
 			f = strings.TrimPrefix(f, "Signature=")
 		}
-		if len(f) >= 8 && !strings.Contains(f, "<redacted>") && strings.ContainsAny(f, "0123456789=+/_-ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+		if akid, _, ok := strings.Cut(f, "%2F"); ok { // a presigned URL's X-Amz-Credential
+			f = akid
+		}
+		if len(f) >= 8 && !strings.ContainsAny(f, "<>()") && strings.ContainsAny(f, "0123456789=+/_-ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
 			creds = append(creds, f)
 		}
 	}

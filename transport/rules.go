@@ -62,12 +62,17 @@ var rules = []rule{
 	{status: awsAuthStatus, says: []string{"security token included in the request is", "access key id you provided does not exist", "token has expired", "token is expired"}, codes: []string{"ExpiredToken", "UnrecognizedClient", "InvalidClientTokenId"}, cause: CauseInvalidToken, fix: tokenFix},
 	{status: authStatus, says: []string{"authorization header requires", "in authorization header: '"}, cause: CauseNotSigV4, fix: notSigV4Fix},
 	{status: authStatus, says: []string{"cluster_block_exception", "blocked by: ["}, cause: CauseClusterBlock, fix: blockFix},
+	{status: refusedStatus, says: []string{"x-amz-content-sha256 header must be signed"}, cause: CauseServerless, fix: serverlessFix},
 	{status: awsAuthStatus, says: []string{"sts:assumerole"}, cause: CauseAccessPolicy, fix: trustFix},
+	{status: awsAuthStatus, service: "sts", says: []string{"is not authorized to perform", "access denied"}, codes: []string{"AccessDenied"}, cause: CauseAccessPolicy, fix: trustFix},
+	{status: awsAuthStatus, says: []string{"openidconnect provider", "openid connect provider"}, codes: []string{"InvalidIdentityToken"}, cause: CauseOther, fix: oidcFix},
 	{status: only401, service: "osis", cause: CauseInvalidToken, fix: ingestionFix},
 	{status: only403, service: "aoss", when: serverlessUnsupported, cause: CauseUnsupported, fix: serverlessUnsupportedFix},
 	{status: authStatus, service: "aoss", when: notPolicyDenial, cause: CauseServerless, fix: serverlessFix},
 	{status: authStatus, says: []string{"is not authorized to perform"}, cause: CauseAccessPolicy, fix: policyFix},
+	{status: only403, says: []string{"is read-only"}, when: securityAPI, cause: CauseOther, fix: reservedFix},
 	{status: authStatus, says: []string{"no permission to access rest api"}, cause: CauseFineGrainedAccess, fix: restAPIFix},
+	{status: only403, says: []string{"forbidden", "access denied"}, when: securityAPI, cause: CauseFineGrainedAccess, fix: restAPIFix},
 	{status: authStatus, when: tenantInfo, cause: CauseFineGrainedAccess, fix: tenantInfoFix},
 	{status: authStatus, says: []string{"security_exception", "no permissions for ["}, cause: CauseFineGrainedAccess, fix: fgacFix},
 	{status: only401, cause: CauseUnauthorized, fix: unauthorizedFix},
@@ -130,6 +135,9 @@ func serverlessUnsupported(r *refusal) bool {
 // serverlessWithheld are API names OpenSearch Serverless does not offer.
 var serverlessWithheld = []string{"_stats", "_nodes", "_cluster/state", "_cluster/settings", "_cluster/reroute", "_snapshot", "_tasks", "_cat/nodes", "_cat/shards", "_forcemerge", "_shrink", "_split", "_cache/clear"}
 
+// securityAPI: the security plugin's REST API.
+func securityAPI(r *refusal) bool { return strings.Contains(r.path, "/_security/api/") }
+
 // tenantInfo: the security plugin's tenantinfo API.
 func tenantInfo(r *refusal) bool { return strings.Contains(r.path, "/_security/tenantinfo") }
 
@@ -177,6 +185,14 @@ func serverlessUnsupportedFix(r *refusal, d *Diagnosis) {
 	}
 	d.Fix = "OpenSearch Serverless does not offer " + api + ", and its gateway refuses any path that holds that name, even inside an index name or a document id (" + r.path + "): " +
 		"rename the document id or index so that the path does not contain " + api + ", or use an API Serverless supports."
+}
+
+func oidcFix(_ *refusal, d *Diagnosis) {
+	d.Fix = "AWS STS found no IAM OpenID Connect identity provider for the web identity token's issuer in the account of the role named: check the role ARN (its account) and register that issuer as an OIDC provider in IAM of the role's account."
+}
+
+func reservedFix(_ *refusal, d *Diagnosis) {
+	d.Fix = "the security plugin's REST API does not change a reserved or static resource (the demo admin user, built-in roles), whatever the caller's roles: change it in the security configuration files (internal_users.yml, roles.yml) and load them with securityadmin.sh, or call the API with the admin certificate."
 }
 
 func tenantInfoFix(_ *refusal, d *Diagnosis) {
@@ -326,7 +342,8 @@ func mismatchWhy(r *refusal, d *Diagnosis) string {
 
 func tokenFix(r *refusal, d *Diagnosis) {
 	d.Expired = strings.Contains(r.lower, "expired") || strings.HasPrefix(r.code, "ExpiredToken")
-	d.Fix = "the session token (or the access key it belongs to) is not accepted: refresh the credentials, and check that the token is sent with the key it was issued with. The transport invalidates its cache and retries once by itself when the body can be replayed."
+	d.Fix = "the session token (or the access key it belongs to) is not accepted, or has expired: refresh the credentials, and check that the token is sent with the key it was issued with (for a web identity, fetch a new ID token before calling STS again). " +
+		"An access key of a region you have not opted in to, or of another partition, is unknown there too. The transport invalidates its cache and retries once by itself when the body can be replayed."
 }
 
 func notSigV4Fix(_ *refusal, d *Diagnosis) {
@@ -378,7 +395,7 @@ func serverlessFix(r *refusal, d *Diagnosis) {
 	if d.Hint != "" {
 		fix += " (hint " + d.Hint + ")"
 	}
-	if r.req != nil && !signedHeader(r.req.Header.Get("Authorization"), "x-amz-content-sha256") {
+	if strings.Contains(r.lower, "x-amz-content-sha256") || (r.req != nil && !signedHeader(r.req.Header.Get("Authorization"), "x-amz-content-sha256")) {
 		d.Fix = fix + ": x-amz-content-sha256 was not signed, and Serverless requires it signed; sign with this transport (service \"aoss\"), which always signs it."
 		return
 	}
@@ -389,7 +406,8 @@ func serverlessFix(r *refusal, d *Diagnosis) {
 		}
 	}
 	d.Fix = fix + ". Serverless has no role mapping and no fine-grained access control; it allows a principal that (1) a data access policy of the collection names, with the permission for this request (aoss:ReadDocument, aoss:WriteDocument, aoss:CreateIndex, ...), " +
-		"and (2) whose IAM policy allows aoss:APIAccessAll (aoss:DashboardsAccessAll for Dashboards). Check both for the role that signed, that the request is signed for the collection's region, and that a network policy lets this client reach the collection." + notYet
+		"and (2) whose IAM policy allows aoss:APIAccessAll (aoss:DashboardsAccessAll for Dashboards). Check both for the role that signed, that the request is signed for the collection's region, and that a network policy lets this client reach the collection; " +
+		"a client other than this transport must also sign x-amz-content-sha256, or Serverless refuses every request with a body." + notYet
 }
 
 // policyFix explains an access policy or IAM policy denial.
@@ -424,8 +442,11 @@ func domainResource(resource string) string {
 	return "arn:aws:es:REGION:ACCOUNT:domain/DOMAIN/*"
 }
 
-func restAPIFix(_ *refusal, d *Diagnosis) {
+func restAPIFix(r *refusal, d *Diagnosis) {
 	d.Fix = "the security REST API (_plugins/_security/api) answers only the master user and roles allowed to manage security: call it as the master user, or, as the master user, map the caller to all_access or security_manager first."
+	if strings.Contains(r.path, "/securityconfig") {
+		d.Fix += " Changing securityconfig through the REST API is off for everyone unless plugins.security.unsupported.restapi.allow_securityconfig_modification is true (in newer versions, the restapi:admin/config/update permission); otherwise change config.yml and load it with securityadmin.sh, with the admin certificate."
+	}
 }
 
 // fgacFix explains a fine-grained access control denial and builds the
@@ -469,6 +490,9 @@ func fgacFix(r *refusal, d *Diagnosis) {
 	if m := reTenant.FindStringSubmatch(r.msg); m != nil && m[1] != "null" && m[1] != "__user__" {
 		fix += "The request names the tenant " + m[1] + " (the securitytenant header): the user's roles must allow that tenant (tenant_permissions), or request a tenant they allow. "
 	}
+	if d.Action == "" && strings.Contains(r.msg, "no permissions for []") {
+		fix += "An empty permission list means the request reaches an index the security plugin keeps for itself (.opendistro_security, or .plugins-security): only the admin certificate may change it, so name your own indices instead of all of them. "
+	}
 	if strings.HasPrefix(d.Action, "cluster:monitor/main") {
 		fix += "OpenSearch Dashboards needs cluster:monitor/main for every user it logs in: map the user to opensearch_dashboards_user (kibana_user) as well. "
 	}
@@ -488,7 +512,7 @@ func allIndices(path string) bool {
 
 func unauthorizedFix(_ *refusal, d *Diagnosis) {
 	d.Fix = "OpenSearch's security plugin (fine-grained access control) did not accept the caller's credentials: an IAM principal must be mapped to an OpenSearch role (a role ARN under backend_roles, an IAM user ARN under users) or be the master user, and an internal user's name and password must be right " +
-		"(for OpenSearch Dashboards, opensearch.username and opensearch.password). See who OpenSearch takes you for with GET _plugins/_security/authinfo (sigv4 whoami), and map it as the master user. If the same credentials worked a moment ago, retry: the plugin's user cache may have expired under the request."
+		"(for OpenSearch Dashboards, opensearch.username and opensearch.password; with OpenID Connect or JWT authentication, the bearer must be a JWT, the ID token, from the configured issuer). See who OpenSearch takes you for with GET _plugins/_security/authinfo (sigv4 whoami), and map it as the master user. If the same credentials worked a moment ago, retry: the plugin's user cache may have expired under the request."
 }
 
 func headFix(r *refusal, d *Diagnosis) {
