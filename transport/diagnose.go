@@ -269,7 +269,13 @@ func redactMessage(msg string, secrets []string) (string, []string) {
 				return m
 			}
 			echoed = append(echoed, creds...)
-			return m[:start] + "<redacted>" + m[end:]
+			scheme := ""
+			for _, sc := range []string{"AWS4-HMAC-SHA256 ", "Basic ", "Bearer "} {
+				if strings.HasPrefix(m[start:end], sc) {
+					scheme = sc // kept: it says what kind of header reached AWS
+				}
+			}
+			return m[:start] + scheme + "<redacted>" + m[end:]
 		})
 	}
 	redact(reTokenLine)

@@ -78,7 +78,7 @@ func TestDiagnoseWhatUsersHit(t *testing.T) {
 		{"Serverless payload hash not signed", 403, fixtureAOSS, nil, aossUnsigned, transport.CauseServerless,
 			[]string{"x-amz-content-sha256 was not signed"}, nil},
 		{"basic auth reached AWS", 403, fixtureBasicEchoed, nil, es, transport.CauseNotSigV4,
-			[]string{"not a SigV4 signature", "Remove the username and password", "Authorization=<redacted>"}, []string{"YWRtaW46U0VOVElORUwtUEFTU1dPUkQ", "SENTINEL-PASSWORD"}},
+			[]string{"not a SigV4 signature", "Remove the username and password", "Authorization=Basic <redacted>"}, []string{"YWRtaW46U0VOVElORUwtUEFTU1dPUkQ", "SENTINEL-PASSWORD"}},
 		{"bearer token reached AWS", 403, fixtureBearerEchoed, nil, es, transport.CauseNotSigV4,
 			[]string{"bearer or Cognito token"}, []string{"eyJraWQiOiJTRU5USU5FTC1CRUFSRVIifQ"}},
 		{"basic auth, missing equal sign", 403, fixtureMissingEqual, nil, es, transport.CauseNotSigV4,
@@ -183,6 +183,12 @@ const (
 	fixtureAssumeRole = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>AccessDenied</Code>\n    <Message>User: arn:aws:sts::123456789012:assumed-role/SecurityMonkeyInstanceProfile/i-e68888 is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::210987654321:role/SecurityMonkey</Message>\n  </Error>\n  <RequestId>fa2bundlksjdlfjs0uw9ue9</RequestId>\n</ErrorResponse>"
 	// https://github.com/opensearch-project/opensearch-php/issues/113
 	fixtureAOSSInvalidSignature = `{"status":403,"request-id":"223ed502-478d-9ba6-b577-66eefcc5ff86","error":{"reason":"Customer authentication failed: ResultDetail: { Code=InvalidSignature, Message=Invalid signature, does not match, }","type":"AccessDenied"}}`
+	// AWS's access-denied wording for a deny in an organization's SCP (the
+	// IAM guide's "access denied error messages"), for es.
+	fixtureSCPDeny = `{"Message":"User: arn:aws:sts::123456789012:assumed-role/Reader/s1 is not authorized to perform: es:ESHttpGet on resource: arn:aws:es:us-east-1:123456789012:domain/logs/_search with an explicit deny in a service control policy"}`
+	// A SigV4 header whose X-Amz-Date was dropped on the way (the
+	// sigv4test verifier words it as AWS does).
+	fixtureNoDate = `{"message":"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/es/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}`
 	// https://github.com/fluent/fluent-bit/issues/10428 (OpenSearch Ingestion)
 	fixtureIngestion401 = `401 Unauthorized`
 )
@@ -219,7 +225,10 @@ func TestDiagnoseEveryRefusalStatus(t *testing.T) {
 		{"401 API not offered", 401, fixtureNotAllowed, nil, es, transport.CauseUnsupported, []string{"unsupported operation", "does not offer /_cluster/state/metadata", "GET _cluster/health"}},
 		{"400 KMS key", 400, fixtureKMS, nil, es, transport.CauseKMSKey, []string{"KMS key permission denial", "kms:DescribeKey and kms:Decrypt", "key policy", "retry in a minute"}},
 		{"STS AssumeRole denied", 403, fixtureAssumeRole, nil, sts, transport.CauseAccessPolicy, []string{"trust policy", "arn:aws:iam::123456789012:role/SecurityMonkeyInstanceProfile", "arn:aws:iam::210987654321:role/SecurityMonkey", "retry in a minute"}},
-		{"access policy Resource without /*", 403, fixturePolicy, nil, es, transport.CauseAccessPolicy, []string{"arn:aws:es:us-east-1:123456789012:domain/logs/*", "with /*", "may not have taken effect yet: retry in a minute"}},
+		{"access policy Resource without /*", 403, fixturePolicy, nil, es, transport.CauseAccessPolicy, []string{"arn:aws:es:us-east-1:123456789012:domain/logs/*", "with /*", "may not have taken effect yet: retry in a minute",
+			"AWS says no statement in the IAM policy of the principal that signed"}},
+		{"explicit deny in an SCP", 403, fixtureSCPDeny, nil, es, transport.CauseAccessPolicy, []string{"explicit deny in a service control policy of AWS Organizations", "no allow elsewhere overrides a deny"}},
+		{"SigV4 header without its date", 403, fixtureNoDate, nil, es, transport.CauseNotSigV4, []string{"Authorization=AWS4-HMAC-SHA256 <redacted>", "X-Amz-Date header it signed was not sent"}},
 		{"Serverless InvalidSignature", 403, fixtureAOSSInvalidSignature, nil, aoss, transport.CauseSignatureMismatch, []string{"x-amz-content-sha256", "wrong secret key"}},
 		{"Serverless signed for another region", 403, fixtureAOSS, nil, aossWrongRegion, transport.CauseServerless, []string{"signed for region us-east-1 but the collection is in us-west-2"}},
 		{"Serverless path holding _stats", 403, fixtureAOSS, nil, aossStats, transport.CauseUnsupported, []string{"_stats", "document id"}},

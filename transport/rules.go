@@ -63,7 +63,7 @@ var rules = []rule{
 	{status: authStatus, says: []string{"authorization header requires", "in authorization header: '"}, cause: CauseNotSigV4, fix: notSigV4Fix},
 	{status: authStatus, says: []string{"cluster_block_exception", "blocked by: ["}, cause: CauseClusterBlock, fix: blockFix},
 	{status: refusedStatus, says: []string{"x-amz-content-sha256 header must be signed"}, cause: CauseServerless, fix: serverlessFix},
-	{status: awsAuthStatus, says: []string{"sts:assumerole"}, cause: CauseAccessPolicy, fix: trustFix},
+	{status: awsAuthStatus, says: []string{"sts:assumerole", "sts:tagsession", "sts:setsourceidentity"}, cause: CauseAccessPolicy, fix: trustFix},
 	{status: awsAuthStatus, service: "sts", says: []string{"is not authorized to perform", "access denied"}, codes: []string{"AccessDenied"}, cause: CauseAccessPolicy, fix: trustFix},
 	{status: awsAuthStatus, says: []string{"openidconnect provider", "openid connect provider"}, codes: []string{"InvalidIdentityToken"}, cause: CauseOther, fix: oidcFix},
 	{status: only401, service: "osis", cause: CauseInvalidToken, fix: ingestionFix},
@@ -346,7 +346,16 @@ func tokenFix(r *refusal, d *Diagnosis) {
 		"An access key of a region you have not opted in to, or of another partition, is unknown there too. The transport invalidates its cache and retries once by itself when the body can be replayed."
 }
 
-func notSigV4Fix(_ *refusal, d *Diagnosis) {
+func notSigV4Fix(r *refusal, d *Diagnosis) {
+	if strings.Contains(r.msg, "Authorization=AWS4-HMAC-SHA256 ") {
+		d.Fix = "a SigV4 Authorization header reached AWS without a part it needs"
+		if strings.Contains(r.lower, "x-amz-date") && !strings.Contains(r.lower, "'credential' parameter") {
+			d.Fix += ": the X-Amz-Date header it signed was not sent (a proxy or client dropped it after signing); send the request as signed, with X-Amz-Date."
+			return
+		}
+		d.Fix += ": a client or proxy rewrote the header after signing; send the request as this transport signed it."
+		return
+	}
 	d.Fix = "an Authorization header that is not a SigV4 signature (basic auth, a bearer or Cognito token) reached AWS, which reads every Authorization header as SigV4. " +
 		"Remove the username and password (or the token) from the client and send its requests through the signing transport (or sigv4 proxy); a proxy in between must not add an Authorization header of its own."
 }
@@ -416,20 +425,49 @@ func policyFix(r *refusal, d *Diagnosis) {
 	if m != nil {
 		d.Principal, d.Action, d.Resource = m[1], m[2], m[3]
 	}
+	says := policySays(r.lower)
 	switch {
 	case d.Principal == "anonymous":
-		d.Fix = "the request reached the domain unsigned, or signed for a domain whose access policy could not place the principal: make sure it goes through the signing transport (and that no proxy strips the Authorization header). " +
+		d.Fix = says + "the request reached the domain unsigned, or signed for a domain whose access policy could not place the principal: make sure it goes through the signing transport (and that no proxy strips the Authorization header). " +
 			"If the access policy grants by IP address (aws:SourceIp), it is what refused this request: the address AWS saw is not in it (for a VPC domain that is the client's private address, for a public domain its public or NAT address), and an IP-based policy applies only to unsigned requests." + notYet
 	case r.service == "aoss" || strings.HasPrefix(d.Action, "aoss:"):
-		d.Fix = "allow " + d.Action + " for " + roleARN(d.Principal) + " in its IAM policy (OpenSearch Serverless needs aoss:APIAccessAll, or aoss:DashboardsAccessAll for Dashboards), and name it in a data access policy of the collection." + notYet
+		d.Fix = says + "allow " + d.Action + " for " + roleARN(d.Principal) + " in its IAM policy (OpenSearch Serverless needs aoss:APIAccessAll, or aoss:DashboardsAccessAll for Dashboards), and name it in a data access policy of the collection." + notYet
 	case strings.EqualFold(d.Action, "iam:PassRole"):
-		d.Fix = "allow iam:PassRole on " + orUnknown(d.Resource) + " for " + roleARN(d.Principal) + " in its IAM policy: registering a snapshot repository (or a service that acts with a role) passes that role, and the request must be signed by a principal allowed to pass it." + notYet
+		d.Fix = says + "allow iam:PassRole on " + orUnknown(d.Resource) + " for " + roleARN(d.Principal) + " in its IAM policy: registering a snapshot repository (or a service that acts with a role) passes that role, and the request must be signed by a principal allowed to pass it." + notYet
 	case strings.HasPrefix(d.Action, "es:ESHttp"):
-		d.Fix = "allow " + d.Action + " for " + roleARN(d.Principal) + " in the domain's access policy (\"Principal\": {\"AWS\": \"" + roleARN(d.Principal) + "\"}) or in that principal's IAM policy; an explicit deny in either wins. " +
+		d.Fix = says + "allow " + d.Action + " for " + roleARN(d.Principal) + " in the domain's access policy (\"Principal\": {\"AWS\": \"" + roleARN(d.Principal) + "\"}) or in that principal's IAM policy; an explicit deny in either wins. " +
 			"The policy's Resource must cover the paths: " + domainResource(d.Resource) + ", with /* (the domain's ARN alone allows its configuration API, not the HTTP paths under it)." + notYet
 	default:
-		d.Fix = "allow " + orUnknown(d.Action) + " for " + roleARN(orUnknown(d.Principal)) + " in that principal's IAM policy (or, for a domain, in the domain's access policy); an explicit deny in either wins." + notYet
+		d.Fix = says + "allow " + orUnknown(d.Action) + " for " + roleARN(orUnknown(d.Principal)) + " in that principal's IAM policy (or, for a domain, in the domain's access policy); an explicit deny in either wins." + notYet
 	}
+}
+
+// policyKinds name the policy AWS says refused a request ("... because no
+// identity-based policy allows ...", "... with an explicit deny in a
+// service control policy"), in AWS's words, with where to change it.
+var policyKinds = []struct{ says, where string }{
+	{"identity-based policy", "the IAM policy of the principal that signed (its role's or user's policies)"},
+	{"resource-based policy", "the resource's own policy (a domain's access policy, a key policy, a role's trust policy)"},
+	{"service control policy", "a service control policy of AWS Organizations, over the account (an organization administrator changes it)"},
+	{"resource control policy", "a resource control policy of AWS Organizations (an organization administrator changes it)"},
+	{"permissions boundary", "the permissions boundary of the principal's role or user"},
+	{"session policy", "the session policy passed when the role was assumed"},
+	{"vpc endpoint policy", "the policy of the VPC endpoint the request went through"},
+}
+
+// policySays is what AWS's message says of which policy refused, as the
+// start of a fix, or "" when it does not say.
+func policySays(lower string) string {
+	deny := strings.Contains(lower, "explicit deny")
+	for _, k := range policyKinds {
+		if strings.Contains(lower, k.says) {
+			if deny {
+				return "AWS says an explicit deny in " + k.where + " refused it: no allow elsewhere overrides a deny, so that statement must change. Otherwise, "
+			}
+			return "AWS says no statement in " + k.where + " allows it: add one there. "
+		}
+	}
+	return ""
 }
 
 // domainResource is the access policy Resource that covers every path of
@@ -526,6 +564,8 @@ func otherFix(r *refusal, d *Diagnosis) {
 		d.Fix = "the response had no message, only the error type " + r.code + ": check the domain's access policy and that the request reached the domain you meant."
 	case r.msg == "":
 		d.Fix = "the response had no message; check the domain's access policy and that the request reached the domain you meant."
+	case strings.Contains(r.lower, "missing authentication token"):
+		d.Fix = "AWS found no signature it could read, or no such API at this URL: send the request through the signing transport, and check the endpoint and path (the domain's endpoint, not the configuration API's, and no path prefix)."
 	default:
 		d.Fix = "no known cause matches this message: check the domain's access policy (or the collection's data access policy), the IAM policy of the principal that signed, and, with fine-grained access control, its role mapping (sigv4 whoami)." + notYet
 	}
