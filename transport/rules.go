@@ -51,7 +51,7 @@ var (
 // says. A 400 that no rule matches is not a refusal: Diagnose returns nil.
 var rules = []rule{
 	{status: only413, cause: CauseTooLarge, fix: tooLargeFix},
-	{status: only429, says: []string{"rejected_execution", "rejected execution", "indexing_pressure", "indexing pressure", "circuit_breaking", "data too large"}, when: notSearchPool, cause: CauseBackpressure, fix: backpressureFix},
+	{status: only429, says: []string{"rejected_execution", "rejected execution", "indexing_pressure", "indexing pressure"}, when: notSearchPool, cause: CauseBackpressure, fix: backpressureFix},
 	{status: only429, cause: CauseThrottled, fix: throttleFix},
 	{status: refusedStatus, says: []string{"throttl", "rate exceeded", "too many requests", "slow down"}, codes: []string{"Throttling", "TooManyRequests", "RequestLimitExceeded"}, cause: CauseThrottled, fix: throttleFix},
 	{status: refusedStatus, says: []string{"kmskeyid", "kms key", "kms:", "kmsaccessdenied", "kmsinvalidstate"}, cause: CauseKMSKey, fix: kmsFix},
@@ -68,6 +68,7 @@ var rules = []rule{
 	{status: awsAuthStatus, says: []string{"openidconnect provider", "openid connect provider"}, codes: []string{"InvalidIdentityToken"}, cause: CauseOther, fix: oidcFix},
 	{status: only401, service: "osis", cause: CauseInvalidToken, fix: ingestionFix},
 	{status: only403, service: "aoss", when: serverlessUnsupported, cause: CauseUnsupported, fix: serverlessUnsupportedFix},
+	{status: awsAuthStatus, service: "aoss", says: []string{"not supported", "unsupported"}, cause: CauseUnsupported, fix: serverlessUnsupportedFix},
 	{status: authStatus, service: "aoss", when: notPolicyDenial, cause: CauseServerless, fix: serverlessFix},
 	{status: authStatus, says: []string{"is not authorized to perform"}, cause: CauseAccessPolicy, fix: policyFix},
 	{status: only403, says: []string{"is read-only"}, when: securityAPI, cause: CauseOther, fix: reservedFix},
@@ -153,12 +154,8 @@ func tooLargeFix(r *refusal, d *Diagnosis) {
 		"Split it: send smaller bulk batches (a few MiB each), or move to an instance type with a larger payload limit; no retry of the same request can succeed."
 }
 
-func backpressureFix(r *refusal, d *Diagnosis) {
-	what := "a write thread pool's queue or shard indexing pressure is full"
-	if strings.Contains(r.lower, "circuit_breaking") || strings.Contains(r.lower, "data too large") {
-		what = "a circuit breaker tripped: the request would take more heap than the node may give it"
-	}
-	d.Fix = "OpenSearch is pushing back: " + what + ", so the cluster cannot take requests as fast as they come. " +
+func backpressureFix(_ *refusal, d *Diagnosis) {
+	d.Fix = "OpenSearch is pushing back: a write thread pool's queue or shard indexing pressure is full, so the cluster cannot take requests as fast as they come. " +
 		"Back off and retry the rejected requests (or bulk items) with exponential backoff and jitter; send smaller bulk requests, and fewer at once; " +
 		"if it lasts, scale the domain (more or larger data nodes) and check JVMMemoryPressure and the write thread pool's rejections in CloudWatch."
 }
@@ -168,7 +165,10 @@ func throttleFix(r *refusal, d *Diagnosis) {
 	if ra := r.header.Get("Retry-After"); ra != "" {
 		fix += " (the response asks for Retry-After: " + ra + ")"
 	}
-	if strings.Contains(r.lower, "rejected execution") || strings.Contains(r.lower, "rejected_execution") {
+	switch {
+	case strings.Contains(r.lower, "circuit_breaking") || strings.Contains(r.lower, "data too large"):
+		fix += ": a circuit breaker tripped, the request would take more JVM heap (memory) than the node may give it; make it smaller (fewer buckets in an aggregation, a smaller size, smaller bulk requests), and if JVMMemoryPressure stays high, add heap or nodes"
+	case strings.Contains(r.lower, "rejected execution") || strings.Contains(r.lower, "rejected_execution"):
 		fix += ": the search thread pool's queue is full; send fewer concurrent searches, make them cheaper, or scale the domain (more or larger data nodes, more replicas)"
 	}
 	d.Fix = fix + "; for bulk indexing, send smaller batches, fewer at once. Credentials and policies are not the cause."
@@ -176,6 +176,10 @@ func throttleFix(r *refusal, d *Diagnosis) {
 
 func serverlessUnsupportedFix(r *refusal, d *Diagnosis) {
 	d.Hint = r.header.Get("X-Aoss-Response-Hint")
+	if !serverlessUnsupported(r) {
+		d.Fix = "OpenSearch Serverless does not support what this request asks (" + strings.TrimSuffix(r.msg, ".") + "): drop it for Serverless. It makes writes searchable within seconds by itself (no refresh=true, no _refresh), and it does not serve GET / or the cluster and node APIs."
+		return
+	}
 	api := ""
 	for _, a := range serverlessWithheld {
 		if strings.Contains(r.path, a) {
@@ -310,7 +314,8 @@ func mismatchWhy(r *refusal, d *Diagnosis) string {
 	a, o := strings.Split(d.AWSCanonicalRequest, "\n"), strings.Split(d.SignedCanonicalRequest, "\n")
 	if d.AWSCanonicalRequest == "" || d.SignedCanonicalRequest == "" {
 		fix := "the request AWS received is not the one that was signed: something changed it after signing, or the signer canonicalised it differently from how it was sent " +
-			"(a query re-encoded or its parameters out of order, a body compressed with gzip or replaced after signing, a GET with a body: send it as POST, a path or Host rewritten by a proxy), " +
+			"(a query re-encoded or its parameters out of order, a body compressed with gzip or replaced after signing, a GET with a body: send it as POST, a path or Host rewritten by a proxy, " +
+			"a header among the signed headers that the HTTP library or a proxy sets or changes, such as User-Agent: sign only the headers that must be), " +
 			"or it was signed with the wrong secret key, region or service"
 		if r.service == "aoss" {
 			fix += ". OpenSearch Serverless also needs the payload's hash signed in x-amz-content-sha256 (a client that signs a body without it fails on every request with a body), and the service \"aoss\""
@@ -548,9 +553,12 @@ func allIndices(path string) bool {
 	return false
 }
 
-func unauthorizedFix(_ *refusal, d *Diagnosis) {
+func unauthorizedFix(r *refusal, d *Diagnosis) {
 	d.Fix = "OpenSearch's security plugin (fine-grained access control) did not accept the caller's credentials: an IAM principal must be mapped to an OpenSearch role (a role ARN under backend_roles, an IAM user ARN under users) or be the master user, and an internal user's name and password must be right " +
 		"(for OpenSearch Dashboards, opensearch.username and opensearch.password; with OpenID Connect or JWT authentication, the bearer must be a JWT, the ID token, from the configured issuer). See who OpenSearch takes you for with GET _plugins/_security/authinfo (sigv4 whoami), and map it as the master user. If the same credentials worked a moment ago, retry: the plugin's user cache may have expired under the request."
+	if r.service == "es" {
+		d.Fix += " On Amazon OpenSearch Service a 401 also refuses an API or a setting the managed service does not offer (\"Your request: '...' is not allowed\"): check its supported operations (of /_cluster/settings, only a few keys may be changed)."
+	}
 }
 
 func headFix(r *refusal, d *Diagnosis) {
