@@ -189,6 +189,14 @@ const (
 	// A SigV4 header whose X-Amz-Date was dropped on the way (the
 	// sigv4test verifier words it as AWS does).
 	fixtureNoDate = `{"message":"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/es/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}`
+	// https://github.com/open-telemetry/opentelemetry-demo/issues/1392: a
+	// flood-stage block, which OpenSearch 2 answers with 429.
+	fixtureBlock429 = `{"type":"cluster_block_exception","reason":"index [otel] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];","caused_by":{"type":"","reason":"","caused_by":null}}`
+	// https://github.com/awslabs/generative-ai-cdk-constructs/issues/322,
+	// Serverless's words in OpenSearch's error envelope.
+	fixtureAOSSAuthz = `{"error":{"root_cause":[{"type":"security_exception","reason":"OpenSearch exception [type=authorization_exception, reason=User does not have permissions for the requested resource]"}],"type":"security_exception","reason":"OpenSearch exception [type=authorization_exception, reason=User does not have permissions for the requested resource]"},"status":403}`
+	// https://github.com/langflow-ai/openrag/issues/1210
+	fixtureFGACAnonymous = `{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for [indices:data/read/search] and User [name=anonymous, backend_roles=[openrag_user], requestedTenant=null]"}],"type":"security_exception","reason":"no permissions for [indices:data/read/search] and User [name=anonymous, backend_roles=[openrag_user], requestedTenant=null]"},"status":403}`
 	// https://github.com/fluent/fluent-bit/issues/10428 (OpenSearch Ingestion)
 	fixtureIngestion401 = `401 Unauthorized`
 )
@@ -234,6 +242,9 @@ func TestDiagnoseEveryRefusalStatus(t *testing.T) {
 		{"Serverless path holding _stats", 403, fixtureAOSS, nil, aossStats, transport.CauseUnsupported, []string{"_stats", "document id"}},
 		{"Serverless data access policy", 403, fixtureAOSS, nil, aoss, transport.CauseServerless, []string{"data access policy", "retry in a minute"}},
 		{"Ingestion's bare 401", 401, fixtureIngestion401, nil, osis, transport.CauseInvalidToken, []string{"OpenSearch Ingestion", "refresh the credentials", "osis:Ingest"}},
+		{"429 flood-stage block", 429, fixtureBlock429, nil, es, transport.CauseClusterBlock, []string{"TOO_MANY_REQUESTS/12/disk usage exceeded", "FreeStorageSpace"}},
+		{"Serverless authorization_exception, service unknown", 403, fixtureAOSSAuthz, nil, nil, transport.CauseServerless, []string{"data access policy", "aoss:APIAccessAll"}},
+		{"fine-grained access control, anonymous", 403, fixtureFGACAnonymous, nil, search, transport.CauseFineGrainedAccess, []string{"anonymous user", "Send credentials"}},
 		{"_cat/indices over every index", 403, fixtureFGACInternal, nil, catAll, transport.CauseFineGrainedAccess, []string{"do_not_fail_on_forbidden", "index pattern"}},
 	}
 	for _, c := range cases {

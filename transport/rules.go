@@ -39,6 +39,7 @@ var (
 	only403       = []int{http.StatusForbidden}
 	only413       = []int{http.StatusRequestEntityTooLarge}
 	only429       = []int{http.StatusTooManyRequests}
+	blockStatus   = []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests} // OpenSearch 2 answers a flood-stage block with 429
 	refusedStatus = []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}
 )
 
@@ -51,6 +52,7 @@ var (
 // says. A 400 that no rule matches is not a refusal: Diagnose returns nil.
 var rules = []rule{
 	{status: only413, cause: CauseTooLarge, fix: tooLargeFix},
+	{status: blockStatus, says: []string{"cluster_block_exception", "blocked by: ["}, cause: CauseClusterBlock, fix: blockFix},
 	{status: only429, says: []string{"rejected_execution", "rejected execution", "indexing_pressure", "indexing pressure"}, when: notSearchPool, cause: CauseBackpressure, fix: backpressureFix},
 	{status: only429, cause: CauseThrottled, fix: throttleFix},
 	{status: refusedStatus, says: []string{"throttl", "rate exceeded", "too many requests", "slow down"}, codes: []string{"Throttling", "TooManyRequests", "RequestLimitExceeded"}, cause: CauseThrottled, fix: throttleFix},
@@ -61,7 +63,6 @@ var rules = []rule{
 	{status: awsAuthStatus, says: []string{"signature we calculated does not match", "code=invalidsignature", "invalid signature, does not match"}, codes: []string{"SignatureDoesNotMatch"}, cause: CauseSignatureMismatch, fix: mismatchFix},
 	{status: awsAuthStatus, says: []string{"security token included in the request is", "access key id you provided does not exist", "token has expired", "token is expired"}, codes: []string{"ExpiredToken", "UnrecognizedClient", "InvalidClientTokenId"}, cause: CauseInvalidToken, fix: tokenFix},
 	{status: authStatus, says: []string{"authorization header requires", "in authorization header: '"}, cause: CauseNotSigV4, fix: notSigV4Fix},
-	{status: authStatus, says: []string{"cluster_block_exception", "blocked by: ["}, cause: CauseClusterBlock, fix: blockFix},
 	{status: refusedStatus, says: []string{"x-amz-content-sha256 header must be signed"}, cause: CauseServerless, fix: serverlessFix},
 	{status: awsAuthStatus, says: []string{"sts:assumerole", "sts:tagsession", "sts:setsourceidentity"}, cause: CauseAccessPolicy, fix: trustFix},
 	{status: awsAuthStatus, service: "sts", says: []string{"is not authorized to perform", "access denied"}, codes: []string{"AccessDenied"}, cause: CauseAccessPolicy, fix: trustFix},
@@ -70,6 +71,7 @@ var rules = []rule{
 	{status: only403, service: "aoss", when: serverlessUnsupported, cause: CauseUnsupported, fix: serverlessUnsupportedFix},
 	{status: awsAuthStatus, service: "aoss", says: []string{"not supported", "unsupported"}, cause: CauseUnsupported, fix: serverlessUnsupportedFix},
 	{status: authStatus, service: "aoss", when: notPolicyDenial, cause: CauseServerless, fix: serverlessFix},
+	{status: authStatus, says: []string{"authorization_exception", "user does not have permissions for the requested resource"}, cause: CauseServerless, fix: serverlessFix},
 	{status: authStatus, says: []string{"is not authorized to perform"}, cause: CauseAccessPolicy, fix: policyFix},
 	{status: only403, says: []string{"is read-only"}, when: securityAPI, cause: CauseOther, fix: reservedFix},
 	{status: authStatus, says: []string{"no permission to access rest api"}, cause: CauseFineGrainedAccess, fix: restAPIFix},
@@ -376,7 +378,7 @@ func blockFix(r *refusal, d *Diagnosis) {
 	}
 	fix += ", not because of credentials: no credential, policy or role mapping change fixes it. "
 	switch {
-	case strings.Contains(d.Block, "FORBIDDEN/12/"):
+	case strings.Contains(d.Block, "/12/"):
 		fix += "This block is set when a data node runs out of free storage (the flood-stage watermark): check FreeStorageSpace in CloudWatch, free space (delete old indices) or add storage, then clear it: PUT INDEX/_settings {\"index.blocks.read_only_allow_delete\": null}. " +
 			"An UltraWarm (warm) index is read-only too: migrate it back to hot storage to write to it."
 	case strings.Contains(d.Block, "FORBIDDEN/8/"):
@@ -434,6 +436,7 @@ func policyFix(r *refusal, d *Diagnosis) {
 	switch {
 	case d.Principal == "anonymous":
 		d.Fix = says + "the request reached the domain unsigned, or signed for a domain whose access policy could not place the principal: make sure it goes through the signing transport (and that no proxy strips the Authorization header). " +
+			"The access policy's Resource must end in /* (" + domainResource(d.Resource) + ") to cover the domain's paths. " +
 			"If the access policy grants by IP address (aws:SourceIp), it is what refused this request: the address AWS saw is not in it (for a VPC domain that is the client's private address, for a public domain its public or NAT address), and an IP-based policy applies only to unsigned requests." + notYet
 	case r.service == "aoss" || strings.HasPrefix(d.Action, "aoss:"):
 		d.Fix = says + "allow " + d.Action + " for " + roleARN(d.Principal) + " in its IAM policy (OpenSearch Serverless needs aoss:APIAccessAll, or aoss:DashboardsAccessAll for Dashboards), and name it in a data access policy of the collection." + notYet
@@ -526,6 +529,12 @@ func fgacFix(r *refusal, d *Diagnosis) {
 		what = "as a user of a role that does"
 	}
 	fix := "fine-grained access control maps " + orUnknown(principal) + " to no role that allows " + orUnknown(d.Action) + ". "
+	switch {
+	case d.User == "anonymous":
+		fix += "OpenSearch took the request for the anonymous user: it carried no credentials OpenSearch accepted. Send credentials (through the signing transport for a managed domain, or an internal user's), or, to serve anonymous requests, map opendistro_security_anonymous_backendrole to a role that allows the action. "
+	case d.User == "":
+		fix += "OpenSearch does not say whom it took the caller for: check the domain's access policy and the principal's IAM policy too (es:ESHttp* on the domain's ARN with /*), and see who OpenSearch takes you for with GET _plugins/_security/authinfo (sigv4 whoami). "
+	}
 	if allIndices(r.path) {
 		fix += r.path + " asks about every index, and a role that covers only some is refused: name the indices the role covers (an index pattern such as logs-*), " +
 			"or let the security plugin leave out the indices the user may not see (do_not_fail_on_forbidden: true in its config). "
