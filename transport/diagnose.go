@@ -109,6 +109,9 @@ func diagnose(status int, h http.Header, body []byte, truncated bool, req *http.
 	d.Message = r.msg
 	for i := range rules {
 		if rules[i].matches(r) {
+			if rules[i].fix == nil {
+				return nil
+			}
 			d.Cause = rules[i].cause
 			rules[i].fix(r, d)
 			return d

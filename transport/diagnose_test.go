@@ -149,7 +149,7 @@ func TestDiagnoseOnlyRefusals(t *testing.T) {
 			t.Errorf("status %d: %v", status, err)
 		}
 	}
-	mapping := `{"error":{"root_cause":[{"type":"mapper_parsing_exception","reason":"failed to parse field [user] of type [keyword] in document with id '1'. Preview of field's value: 'is not authorized to perform'"}],"type":"mapper_parsing_exception","reason":"failed to parse"},"status":400}`
+	mapping := `{"error":{"root_cause":[{"type":"mapper_parsing_exception","reason":"failed to parse field [user] of type [keyword] in document with id '1'. Preview of field's value: 'request throttled: kms key: is not authorized to perform'"}],"type":"mapper_parsing_exception","reason":"failed to parse field [user] of type [keyword] in document with id '1'. Preview of field's value: 'request throttled: kms key: is not authorized to perform'"},"status":400}`
 	if err := transport.Diagnose(response(400, mapping, nil, nil)); err != nil {
 		t.Errorf("a 400 that is not a refusal: %v", err)
 	}

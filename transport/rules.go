@@ -27,7 +27,8 @@ type rule struct {
 	when func(*refusal) bool
 	// cause is the cause named.
 	cause Cause
-	// fix writes the fix and the evidence into the diagnosis.
+	// fix writes the fix and the evidence into the diagnosis; nil says
+	// the response is no refusal, and Diagnose returns nil.
 	fix func(*refusal, *Diagnosis)
 }
 
@@ -35,27 +36,38 @@ type rule struct {
 var (
 	authStatus    = []int{http.StatusUnauthorized, http.StatusForbidden}
 	awsAuthStatus = []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden} // STS answers some with 400
+	only400       = []int{http.StatusBadRequest}
 	only401       = []int{http.StatusUnauthorized}
 	only403       = []int{http.StatusForbidden}
 	only413       = []int{http.StatusRequestEntityTooLarge}
 	only429       = []int{http.StatusTooManyRequests}
 	blockStatus   = []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests} // OpenSearch 2 answers a flood-stage block with 429
 	refusedStatus = []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}
+	deniedStatus  = []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}
 )
 
+// documentErrors are the error types of a 400 about the request's own
+// content (a document, a mapping, a query), whose message may quote the
+// document: whatever words it holds, such a 400 is no refusal.
+var documentErrors = []string{"mapper_parsing_exception", "document_parsing_exception", "parsing_exception", "x_content_parse_exception", "json_parse_exception",
+	"illegal_argument_exception", "action_request_validation_exception", "strict_dynamic_mapping_exception", "search_phase_execution_exception", "query_shard_exception"}
+
 // rules classify a refusal: the first that matches names the cause. The
-// order is the precedence: a refusal whose size or rate is the cause
-// comes first, then the causes AWS names in so many words (signature,
-// token, clock, scope, a non-SigV4 Authorization header, a block), then
-// the permission checks from the outside in (STS, Serverless, the access
-// policy, fine-grained access control), and last what only the status
-// says. A 400 that no rule matches is not a refusal: Diagnose returns nil.
+// order is the precedence: a 400 about the request's content is no
+// refusal; then a refusal whose size, a block or the rate is the cause;
+// then the causes AWS names in so many words (KMS, an API not offered,
+// clock, scope, signature, token, a non-SigV4 Authorization header); then
+// the permission checks from the outside in (STS, Ingestion, Serverless,
+// the access policy, fine-grained access control); and last what only the
+// status says. A 400 that no rule matches is no refusal either.
 var rules = []rule{
+	{status: only400, codes: documentErrors, fix: nil},
 	{status: only413, cause: CauseTooLarge, fix: tooLargeFix},
 	{status: blockStatus, says: []string{"cluster_block_exception", "blocked by: ["}, cause: CauseClusterBlock, fix: blockFix},
 	{status: only429, says: []string{"rejected_execution", "rejected execution", "indexing_pressure", "indexing pressure"}, when: notSearchPool, cause: CauseBackpressure, fix: backpressureFix},
 	{status: only429, cause: CauseThrottled, fix: throttleFix},
-	{status: refusedStatus, says: []string{"throttl", "rate exceeded", "too many requests", "slow down"}, codes: []string{"Throttling", "TooManyRequests", "RequestLimitExceeded"}, cause: CauseThrottled, fix: throttleFix},
+	{status: deniedStatus, says: []string{"throttl", "rate exceeded", "too many requests", "slow down"}, codes: throttleCodes, cause: CauseThrottled, fix: throttleFix},
+	{status: only400, codes: throttleCodes, cause: CauseThrottled, fix: throttleFix},
 	{status: refusedStatus, says: []string{"kmskeyid", "kms key", "kms:", "kmsaccessdenied", "kmsinvalidstate"}, cause: CauseKMSKey, fix: kmsFix},
 	{status: awsAuthStatus, says: []string{"is not allowed"}, when: namesRequest, cause: CauseUnsupported, fix: unsupportedFix},
 	{status: awsAuthStatus, says: []string{"signature expired", "signature not yet current"}, codes: []string{"RequestTimeTooSkewed", "RequestExpired"}, cause: CauseClockSkew, fix: skewFix},
@@ -99,6 +111,10 @@ func (ru *rule) matches(r *refusal) bool {
 	}
 	return ru.when == nil || ru.when(r)
 }
+
+// throttleCodes are AWS's error codes for throttling (STS answers
+// "Throttling" with 400).
+var throttleCodes = []string{"Throttling", "TooManyRequests", "RequestLimitExceeded"}
 
 // notYet is what a fix adds when the body cannot tell a permission never
 // granted from one granted a moment ago.
