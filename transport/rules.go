@@ -332,7 +332,8 @@ func mismatchWhy(r *refusal, d *Diagnosis) string {
 	a, o := strings.Split(d.AWSCanonicalRequest, "\n"), strings.Split(d.SignedCanonicalRequest, "\n")
 	if d.AWSCanonicalRequest == "" || d.SignedCanonicalRequest == "" {
 		fix := "the request AWS received is not the one that was signed: something changed it after signing, or the signer canonicalised it differently from how it was sent " +
-			"(a query re-encoded or its parameters out of order, a body compressed with gzip or replaced after signing, a GET with a body: send it as POST, a path or Host rewritten by a proxy, " +
+			"(a query re-encoded or its parameters out of order, a body compressed with gzip or replaced after signing, a body with non-ASCII characters hashed as characters rather than as its UTF-8 bytes, " +
+			"a GET with a body: send it as POST, a path or Host rewritten by a proxy, " +
 			"a header among the signed headers that the HTTP library or a proxy sets or changes, such as User-Agent: sign only the headers that must be), " +
 			"or it was signed with the wrong secret key, region or service"
 		if r.service == "aoss" {
