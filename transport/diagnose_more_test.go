@@ -229,6 +229,7 @@ func TestDiagnoseEveryRefusalStatus(t *testing.T) {
 		{"413 without a body", 413, "", nil, es, transport.CauseTooLarge, []string{"http.max_content_length"}},
 		{"429 shard indexing pressure", 429, fixtureIndexingPressure, nil, es, transport.CauseBackpressure, []string{"indexing backpressure", "Back off", "smaller bulk requests", "scale"}},
 		{"429 search queue", 429, fixtureSearchRejected, nil, search, transport.CauseThrottled, []string{"request throttling", "search thread pool", "back off"}},
+		{"scope, newer wording", 403, `{"message":"The credential must be scoped to a valid region."}`, nil, es, transport.CauseCredentialScope, []string{"credential scope", "signed for region us-east-1"}},
 		{"403 throttled", 403, `{"message":"Request throttled due to too many requests"}`, nil, es, transport.CauseThrottled, []string{"request throttling", "back off"}},
 		{"429 with Retry-After", 429, "Too Many Requests", http.Header{"Retry-After": {"3"}}, es, transport.CauseThrottled, []string{"Retry-After: 3", "jitter"}},
 		{"401 API not offered", 401, fixtureNotAllowed, nil, es, transport.CauseUnsupported, []string{"unsupported operation", "does not offer /_cluster/state/metadata", "GET _cluster/health"}},

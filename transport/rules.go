@@ -71,7 +71,7 @@ var rules = []rule{
 	{status: refusedStatus, says: []string{"kmskeyid", "kms key", "kms:", "kmsaccessdenied", "kmsinvalidstate"}, cause: CauseKMSKey, fix: kmsFix},
 	{status: awsAuthStatus, says: []string{"is not allowed"}, when: namesRequest, cause: CauseUnsupported, fix: unsupportedFix},
 	{status: awsAuthStatus, says: []string{"signature expired", "signature not yet current"}, codes: []string{"RequestTimeTooSkewed", "RequestExpired"}, cause: CauseClockSkew, fix: skewFix},
-	{status: awsAuthStatus, says: []string{"credential should be scoped to"}, cause: CauseCredentialScope, fix: scopeFix},
+	{status: awsAuthStatus, says: []string{"credential should be scoped to", "credential must be scoped to", "scoped to a valid region", "scoped to correct service"}, cause: CauseCredentialScope, fix: scopeFix},
 	{status: awsAuthStatus, says: []string{"signature we calculated does not match", "code=invalidsignature", "invalid signature, does not match"}, codes: []string{"SignatureDoesNotMatch"}, cause: CauseSignatureMismatch, fix: mismatchFix},
 	{status: awsAuthStatus, says: []string{"security token included in the request is", "access key id you provided does not exist", "token has expired", "token is expired"}, codes: []string{"ExpiredToken", "UnrecognizedClient", "InvalidClientTokenId"}, cause: CauseInvalidToken, fix: tokenFix},
 	{status: authStatus, says: []string{"authorization header requires", "in authorization header: '"}, cause: CauseNotSigV4, fix: notSigV4Fix},
