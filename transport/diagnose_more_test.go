@@ -246,6 +246,9 @@ func TestDiagnoseEveryRefusalStatus(t *testing.T) {
 		{"Ingestion's bare 401", 401, fixtureIngestion401, nil, osis, transport.CauseInvalidToken, []string{"OpenSearch Ingestion", "refresh the credentials", "osis:Ingest"}},
 		{"429 flood-stage block", 429, fixtureBlock429, nil, es, transport.CauseClusterBlock, []string{"TOO_MANY_REQUESTS/12/disk usage exceeded", "FreeStorageSpace"}},
 		{"Serverless authorization_exception, service unknown", 403, fixtureAOSSAuthz, nil, nil, transport.CauseServerless, []string{"data access policy", "aoss:APIAccessAll"}},
+		// https://github.com/aws-ia/terraform-aws-bedrock/issues/102: fixed by
+		// signing for the collection's region.
+		{"Serverless authorization_exception, another region", 403, fixtureAOSSAuthz, nil, aossWrongRegion, transport.CauseServerless, []string{"signed for region us-east-1 but the collection is in us-west-2"}},
 		{"fine-grained access control, anonymous", 403, fixtureFGACAnonymous, nil, search, transport.CauseFineGrainedAccess, []string{"anonymous user", "Send credentials"}},
 		{"_cat/indices over every index", 403, fixtureFGACInternal, nil, catAll, transport.CauseFineGrainedAccess, []string{"do_not_fail_on_forbidden", "index pattern"}},
 	}
