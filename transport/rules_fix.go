@@ -183,7 +183,7 @@ func mismatchWhy(r *refusal, d *Diagnosis) string {
 		fix := "the request AWS received is not the one that was signed: something changed it after signing, or the signer canonicalised it differently from how it was sent " +
 			"(a query re-encoded or its parameters out of order, a body compressed with gzip or replaced after signing, a body with non-ASCII characters hashed as characters rather than as its UTF-8 bytes, " +
 			"a GET with a body: send it as POST, a path or Host rewritten by a proxy, " +
-			"a header among the signed headers that the HTTP library or a proxy sets or changes, such as User-Agent: sign only the headers that must be), " +
+			"a header among the signed headers that the HTTP library or a proxy sets or changes, such as User-Agent, Connection or Content-Length: sign only the headers that must be), " +
 			"or it was signed with the wrong secret key, region or service"
 		if r.service == "aoss" {
 			fix += ". OpenSearch Serverless also needs the payload's hash signed in x-amz-content-sha256 (a client that signs a body without it fails on every request with a body), and the service \"aoss\""
@@ -289,7 +289,7 @@ func serverlessFix(r *refusal, d *Diagnosis) {
 	}
 	d.Fix = fix + ". Serverless has no role mapping and no fine-grained access control; it allows a principal that (1) a data access policy of the collection names, with the permission for this request (aoss:ReadDocument, aoss:WriteDocument, aoss:CreateIndex, ...), " +
 		"and (2) whose IAM policy allows aoss:APIAccessAll (aoss:DashboardsAccessAll for Dashboards). Check both for the role that signed, that the request is signed for the collection's region, and that a network policy lets this client reach the collection; " +
-		"a client other than this transport must also sign x-amz-content-sha256, or Serverless refuses every request with a body." + notYet
+		"a client other than this transport must also sign x-amz-content-sha256, or Serverless refuses every request with a body, and must not sign Content-Length or Connection, which its gateway changes." + notYet
 }
 
 // policyFix explains an access policy or IAM policy denial.
