@@ -249,6 +249,10 @@ func TestDiagnoseEveryRefusalStatus(t *testing.T) {
 		// https://github.com/aws-ia/terraform-aws-bedrock/issues/102: fixed by
 		// signing for the collection's region.
 		{"Serverless authorization_exception, another region", 403, fixtureAOSSAuthz, nil, aossWrongRegion, transport.CauseServerless, []string{"signed for region us-east-1 but the collection is in us-west-2"}},
+		// AWS's knowledge center, "troubleshoot fine-grained access control
+		// errors": fixed by signing and mapping manage_snapshots.
+		{"snapshot registration, iam:PassRole", 403, `{"Message":"User: anonymous is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/TheSnapshotRole"}`, nil, es, transport.CauseAccessPolicy,
+			[]string{"iam:PassRole on the role", "manage_snapshots", "arn:aws:iam::123456789012:role/TheSnapshotRole"}},
 		{"fine-grained access control, anonymous", 403, fixtureFGACAnonymous, nil, search, transport.CauseFineGrainedAccess, []string{"anonymous user", "Send credentials"}},
 		{"_cat/indices over every index", 403, fixtureFGACInternal, nil, catAll, transport.CauseFineGrainedAccess, []string{"do_not_fail_on_forbidden", "index pattern"}},
 	}

@@ -300,14 +300,15 @@ func policyFix(r *refusal, d *Diagnosis) {
 	}
 	says := policySays(r.lower)
 	switch {
+	case strings.EqualFold(d.Action, "iam:PassRole"):
+		d.Fix = says + "registering a snapshot repository passes the snapshot role (" + orUnknown(d.Resource) + "): send that request signed (an unsigned one is anonymous) by a principal whose IAM policy allows iam:PassRole on the role, " +
+			"and, with fine-grained access control, map that principal to the manage_snapshots role." + notYet
 	case d.Principal == "anonymous":
 		d.Fix = says + "the request reached the domain unsigned, or signed for a domain whose access policy could not place the principal: make sure it goes through the signing transport (and that no proxy strips the Authorization header). " +
 			"The access policy's Resource must end in /* (" + domainResource(d.Resource) + ") to cover the domain's paths. " +
 			"If the access policy grants by IP address (aws:SourceIp), it is what refused this request: the address AWS saw is not in it (for a VPC domain that is the client's private address, for a public domain its public or NAT address), and an IP-based policy applies only to unsigned requests." + notYet
 	case r.service == "aoss" || strings.HasPrefix(d.Action, "aoss:"):
 		d.Fix = says + "allow " + d.Action + " for " + roleARN(d.Principal) + " in its IAM policy (OpenSearch Serverless needs aoss:APIAccessAll, or aoss:DashboardsAccessAll for Dashboards), and name it in a data access policy of the collection." + notYet
-	case strings.EqualFold(d.Action, "iam:PassRole"):
-		d.Fix = says + "allow iam:PassRole on " + orUnknown(d.Resource) + " for " + roleARN(d.Principal) + " in its IAM policy: registering a snapshot repository (or a service that acts with a role) passes that role, and the request must be signed by a principal allowed to pass it." + notYet
 	case strings.HasPrefix(d.Action, "es:ESHttp"):
 		d.Fix = says + "allow " + d.Action + " for " + roleARN(d.Principal) + " in the domain's access policy (\"Principal\": {\"AWS\": \"" + roleARN(d.Principal) + "\"}) or in that principal's IAM policy; an explicit deny in either wins. " +
 			"The policy's Resource must cover the paths: " + domainResource(d.Resource) + ", with /* (the domain's ARN alone allows its configuration API, not the HTTP paths under it)." + notYet
