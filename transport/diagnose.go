@@ -98,7 +98,7 @@ func diagnose(status int, h http.Header, body []byte, truncated bool, req *http.
 	var echoed []string
 	r.msg, echoed = redactMessage(msg, secrets)
 	if len(echoed) > 0 {
-		d.echoed = &echoed
+		d.echoed = func() []string { return echoed }
 	}
 	r.lower = strings.ToLower(r.msg)
 	r.code = h.Get("X-Amzn-Errortype")

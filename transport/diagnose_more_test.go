@@ -282,16 +282,23 @@ func TestDiagnoseEveryRefusalStatus(t *testing.T) {
 // TestEchoedAuthorizationRedactedFromBody: a credential AWS echoes from an
 // Authorization header it was sent (basic auth added by a proxy in
 // between, a bearer token) is redacted from the body the transport hands
-// back, which is otherwise whole, and from the diagnosis in every fmt verb.
+// back, which is otherwise whole, and from the diagnosis (pointer or value)
+// in every fmt verb.
 func TestEchoedAuthorizationRedactedFromBody(t *testing.T) {
-	for _, c := range []struct{ body, secret string }{
-		{fixtureMissingEqual, "YWRtaW46U0VOVElORUwtUEFTU1dPUkQ="},
-		{fixtureBasicEchoed, "YWRtaW46U0VOVElORUwtUEFTU1dPUkQ="},
-		{fixtureBearerEchoed, "eyJraWQiOiJTRU5USU5FTC1CRUFSRVIifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"},
+	for _, c := range []struct {
+		body    string
+		secrets []string
+	}{
+		// The request's own access key id, and a signature, echoed when a
+		// proxy dropped X-Amz-Date.
+		{strings.ReplaceAll(fixtureNoDate, "AKIAIOSFODNN7EXAMPLE", "AKIDSENTINELEXAMPLE1"), []string{"AKIDSENTINELEXAMPLE1", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}},
+		{fixtureMissingEqual, []string{"YWRtaW46U0VOVElORUwtUEFTU1dPUkQ="}},
+		{fixtureBasicEchoed, []string{"YWRtaW46U0VOVElORUwtUEFTU1dPUkQ="}},
+		{fixtureBearerEchoed, []string{"eyJraWQiOiJTRU5USU5FTC1CRUFSRVIifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}},
 	} {
 		var d *transport.Diagnosis
 		tr, err := transport.New(func(o *transport.Options) {
-			o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKIDEXAMPLE", "secret", "")
+			o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKIDSENTINELEXAMPLE1", "secret", "")
 			o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 				return &http.Response{StatusCode: 403, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(c.body)), Request: r}, nil
 			})
@@ -307,15 +314,21 @@ func TestEchoedAuthorizationRedactedFromBody(t *testing.T) {
 		}
 		got, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if want := strings.ReplaceAll(c.body, c.secret, "<redacted>"); string(got) != want {
+		want := c.body
+		for _, secret := range c.secrets {
+			want = strings.ReplaceAll(want, secret, "<redacted>")
+		}
+		if string(got) != want {
 			t.Errorf("body handed back:\n%s\nwant:\n%s", got, want)
 		}
 		if d == nil {
 			t.Fatal("no diagnosis")
 		}
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-			if s := fmt.Sprintf(verb, d); strings.Contains(s, c.secret) {
-				t.Errorf("%s shows the echoed credential: %s", verb, s)
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%t"} {
+			for _, secret := range c.secrets {
+				if s := fmt.Sprintf(verb, d) + fmt.Sprintf(verb, *d); strings.Contains(s, secret) || strings.Contains(s, fmt.Sprintf("%x", secret)) {
+					t.Errorf("%s shows the echoed credential: %s", verb, s)
+				}
 			}
 		}
 	}

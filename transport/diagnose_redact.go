@@ -44,13 +44,16 @@ var (
 // appear, any x-amz-security-token line of a canonical request, a presigned
 // URL's credentials, an echoed Authorization header, any access key id, and
 // a basic-auth or bearer credential. It returns the message and the
-// credentials it removed that were not the request's own.
+// credentials it removed.
 func redactMessage(msg string, secrets []string) (string, []string) {
+	var echoed []string
 	for _, s := range secrets {
+		if strings.Contains(msg, s) || strings.Contains(msg, jsonEscaped(s)) {
+			echoed = append(echoed, s)
+		}
 		msg = strings.ReplaceAll(msg, s, "<redacted>")
 		msg = strings.ReplaceAll(msg, jsonEscaped(s), "<redacted>")
 	}
-	var echoed []string
 	// redact replaces the value (the regexp's group 2, else its match)
 	// of every match that holds a credential.
 	redact := func(re *regexp.Regexp) {

@@ -140,20 +140,22 @@ type Diagnosis struct {
 	Block string
 
 	// echoed holds the credentials the body echoes that the diagnosis
-	// redacted, besides the request's own: the transport redacts them from
-	// the body it hands back too. It is behind a pointer so that no fmt
-	// verb prints them (%#v prints a nested pointer as an address).
-	echoed *[]string
+	// redacted (the request's access key id and signature, an
+	// Authorization header that reached AWS): the transport redacts them
+	// from the body it hands back too. It is a func so that no fmt verb can
+	// print them: fmt shows a func as its address, whatever the verb, and
+	// cannot reach what it holds (a pointer or a slice field it prints).
+	echoed func() []string
 }
 
-// echoedSecrets returns the credentials the refused body echoes besides the
-// request's own (an Authorization header that reached AWS, an access key
+// echoedSecrets returns the credentials the refused body echoes (the
+// request's own, an Authorization header that reached AWS, an access key
 // id); nil for a nil diagnosis.
 func (d *Diagnosis) echoedSecrets() []string {
 	if d == nil || d.echoed == nil {
 		return nil
 	}
-	return *d.echoed
+	return d.echoed()
 }
 
 // Error explains the cause, the evidence and the fix, over several lines.
