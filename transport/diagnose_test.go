@@ -137,14 +137,25 @@ func TestDiagnose(t *testing.T) {
 	}
 }
 
-func TestDiagnoseOnlyForbidden(t *testing.T) {
+// TestDiagnoseOnlyRefusals: a response that is not a refusal gets no
+// diagnosis, whatever its body says; a 400 only when AWS's words make it
+// one (STS answers an expired token with 400).
+func TestDiagnoseOnlyRefusals(t *testing.T) {
 	if err := transport.Diagnose(nil); err != nil {
 		t.Errorf("nil response: %v", err)
 	}
-	for _, status := range []int{200, 400, 404, 500} {
+	for _, status := range []int{200, 302, 404, 409, 500, 503} {
 		if err := transport.Diagnose(response(status, fixtureInvalidToken, nil, nil)); err != nil {
 			t.Errorf("status %d: %v", status, err)
 		}
+	}
+	mapping := `{"error":{"root_cause":[{"type":"mapper_parsing_exception","reason":"failed to parse field [user] of type [keyword] in document with id '1'. Preview of field's value: 'request throttled: kms key: is not authorized to perform'"}],"type":"mapper_parsing_exception","reason":"failed to parse field [user] of type [keyword] in document with id '1'. Preview of field's value: 'request throttled: kms key: is not authorized to perform'"},"status":400}`
+	if err := transport.Diagnose(response(400, mapping, nil, nil)); err != nil {
+		t.Errorf("a 400 that is not a refusal: %v", err)
+	}
+	var d *transport.Diagnosis
+	if err := transport.Diagnose(response(400, fixtureExpiredToken, nil, nil)); !errors.As(err, &d) || d.Cause != transport.CauseInvalidToken || d.StatusCode != 400 {
+		t.Errorf("a 400 for an expired token: %v", err)
 	}
 }
 

@@ -97,7 +97,7 @@ type Options struct {
 	Clock func() time.Time
 
 	// OnForbidden, when not nil, receives the diagnosis of every refused
-	// response (403, and the 401 of fine-grained access control), the
+	// response that Diagnose explains (401, 403, and a 400, 413 or 429), the
 	// transparent retry's included. It must be safe for concurrent use.
 	OnForbidden func(*Diagnosis)
 
@@ -410,14 +410,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return res, err
 	}
-	if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized {
+	if !refusalStatus(res.StatusCode) {
 		redactResponse(res, used.SessionToken)
 		return res, nil
 	}
 	res, d, retried, err := t.heal(req, r, res, used)
 	if res != nil {
-		redactResponse(res, used.SessionToken, retried.SessionToken)
-		if d != nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
+		redactResponse(res, append(d.echoedSecrets(), used.SessionToken, retried.SessionToken)...)
+		if d != nil && refusalStatus(res.StatusCode) {
 			t.refusals.add(res.Header, d)
 		}
 	}
@@ -519,7 +519,7 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.
 		}
 		res.Body.Close() // the retry replaces it
 		res, err = t.base.RoundTrip(retry)
-		if err != nil || (res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized) {
+		if err != nil || !refusalStatus(res.StatusCode) {
 			return res, nil, creds, err
 		}
 		sent, used, retried = retry, creds, creds
