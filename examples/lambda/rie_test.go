@@ -16,7 +16,7 @@ import (
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
-// rieVersion is the Lambda Runtime Interface Emulator .ci/run installs: the
+// rieInstall installs the Lambda Runtime Interface Emulator, as .ci/run does: the
 // Go module proxy serves it as a pseudo-version.
 const rieInstall = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
 
