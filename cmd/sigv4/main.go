@@ -8,9 +8,11 @@
 //	sigv4 whoami [--map ROLE] [options] URL
 //	sigv4 proxy [flags] UPSTREAM_URL
 //
-// Its flags are curl's, with curl's meaning and exit codes (sigv4 --help
+// Its flags are curl's, with curl's meaning and exit codes (sigv4 help
 // lists them); an HTTP error status exits 22 after writing the body, as
-// curl --fail-with-body does, and -f writes no body. A refused request
+// curl --fail-with-body does, and -f writes no body (and leaves an -o FILE
+// as it was). Without usable AWS credentials nothing is sent and it exits
+// 120, naming the credential source that failed and what to check. A refused request
 // (403, or the 401 of fine-grained access control) gets a diagnosis of the
 // cause and the fix on standard error. No output ever shows the secret key,
 // the session token (raw or JSON-escaped) or a signature.
