@@ -62,7 +62,8 @@ type ContainerProvider struct {
 	client endpointcreds.HTTPClient
 }
 
-// Container returns a provider for the container credential endpoint.
+// NewContainer returns a provider for the container credential endpoint. It
+// does no I/O until credentials are retrieved.
 func NewContainer() *ContainerProvider {
 	return &ContainerProvider{client: limitedClient{awshttp.NewBuildableClient().WithTimeout(containerTimeout)}}
 }

@@ -25,7 +25,7 @@ type DefaultChainProvider struct {
 	prov aws.CredentialsProvider
 }
 
-// Default returns the SDK's default chain. The option functions are passed
+// NewDefaultChain returns the SDK's default chain. The option functions are passed
 // to config.LoadDefaultConfig (for example config.WithSharedConfigProfile).
 // Nothing is loaded until credentials are first retrieved.
 func NewDefaultChain(optFns ...func(*config.LoadOptions) error) *DefaultChainProvider {

@@ -27,22 +27,36 @@
 //     which adds shared profiles, web identity (EKS IRSA), SSO and process
 //     credentials.
 //
-// # Chain and cache
+// # Chains and cache
 //
-// [NewDefaultChain] tries static keys (when given) > environment >
-// container endpoint > instance metadata. A [Chain] moves past a source only
-// when it is not configured; when nothing is found its [*ChainError] names
-// every source tried and why. Wrap any provider in a [Cache] to refresh
-// ahead of expiry in the background, one retrieval at a time, while the
-// current credentials keep serving.
+// [NewDefaultChain] is aws-sdk-go-v2's own default chain, the one
+// transport.New uses when given no provider. It takes the first source that
+// is configured, in this order: a profile named in code
+// (config.WithSharedConfigProfile); the environment keys; web identity from
+// AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN; the shared config and
+// credentials files' profile (AWS_PROFILE, else "default": keys, an
+// assumed role, SSO, credential_process, web identity); the container
+// endpoint; EC2 instance metadata (tried once, with short timeouts).
+//
+// A [Chain] is a chain of your own: it tries its providers in the order
+// given and moves past one only when its source is not configured (its
+// error wraps [ErrNotConfigured]); a source that is configured but fails
+// stops the chain. When nothing is found, its [*ChainError] names every
+// source tried and why each gave none. Wrap any provider in a [Cache] to
+// refresh ahead of expiry in the background, one retrieval at a time, while
+// the current credentials keep serving; transport.New does that for any
+// provider that is not already a cache.
 //
 //	creds := credentials.NewCache(credentials.NewChain(credentials.NewEnv(), credentials.NewContainer(), credentials.NewIMDS()))
 //
 // # Region
 //
-// [ResolveRegion] looks at, in order: an explicit region, AWS_REGION,
-// AWS_DEFAULT_REGION, the endpoint's host name ([ParseEndpoint]), the shared
-// config profile, and the EC2 instance's placement.
+// [ResolveRegion] looks at, in order: an explicit region, the endpoint's
+// host name ([ParseEndpoint]; AWS refuses a signature for any region but
+// the one it names, so it wins over the environment), AWS_REGION,
+// AWS_DEFAULT_REGION, the shared config profile, and the EC2 instance's
+// placement. On Lambda, AWS_REGION is the function's own region, which need
+// not be the domain's.
 //
 // Nothing in this package does network I/O when it is constructed. No
 // error, log line or formatted value of a type of this package contains a

@@ -13,7 +13,7 @@ import (
 // read when the first two are absent. Create one with [NewEnv].
 type EnvProvider struct{}
 
-// Env returns a provider of the credentials in the environment.
+// NewEnv returns a provider of the credentials in the environment.
 func NewEnv() *EnvProvider { return &EnvProvider{} }
 
 func firstEnv(names ...string) (name, value string) {

@@ -29,7 +29,7 @@ type IMDSProvider struct {
 	newClient func() *imds.Client
 }
 
-// IMDS returns a provider for the EC2 instance role. It does no I/O until
+// NewIMDS returns a provider for the EC2 instance role. It does no I/O until
 // credentials are retrieved.
 func NewIMDS() *IMDSProvider {
 	return &IMDSProvider{newClient: newIMDSClient}

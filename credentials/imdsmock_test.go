@@ -8,52 +8,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
 // AWS's own IMDS simulator, github.com/aws/amazon-ec2-metadata-mock: the
 // IMDS provider, the SDK default chain and the region lookup run end to
-// end against it. .ci/run installs it; elsewhere the test installs it from
-// the Go module proxy into a temporary folder, and skips (fails under CI)
-// when it cannot.
-const aemmModule = "github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@v1.13.0"
-
-var (
-	aemmOnce sync.Once
-	aemmBin  string
-	aemmErr  error
-)
+// end against it. .ci/run installs it; the tests never install anything
+// (they fail under CI=true without it, and skip elsewhere, naming the
+// command).
+const aemmInstall = "go install github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@v1.13.0"
 
 func aemmBinary(t *testing.T) string {
 	t.Helper()
-	aemmOnce.Do(func() {
-		if p, err := exec.LookPath("ec2-metadata-mock"); err == nil {
-			aemmBin = p
-			return
-		}
-		dir := filepath.Join(os.TempDir(), "sigv4-test-aemm-v1.13.0")
-		bin := filepath.Join(dir, "ec2-metadata-mock")
-		if _, err := os.Stat(bin); err == nil {
-			aemmBin = bin
-			return
-		}
-		cmd := exec.Command("go", "install", aemmModule)
-		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			aemmErr = &ProviderError{Source: "test", Problem: "go install " + aemmModule + ": " + strings.TrimSpace(string(out)), Err: err}
-			return
-		}
-		aemmBin = bin
-	})
-	if aemmBin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("AWS's IMDS simulator is not available in CI: %v", aemmErr)
-		}
-		t.Skipf("AWS's IMDS simulator is not available: %v", aemmErr)
-	}
-	return aemmBin
+	return testenv.Tool(t, "ec2-metadata-mock", aemmInstall)
 }
 
 // startAEMM runs the simulator on a free loopback port, requiring IMDSv2

@@ -26,7 +26,7 @@ type StaticProvider struct {
 	creds aws.Credentials
 }
 
-// Static returns a provider of fixed keys; sessionToken may be empty. The
+// NewStatic returns a provider of fixed keys; sessionToken may be empty. The
 // keys are checked when credentials are retrieved, so that a missing key is
 // reported where it is used.
 func NewStatic(accessKeyID, secretAccessKey, sessionToken string) *StaticProvider {

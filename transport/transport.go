@@ -127,8 +127,10 @@ type Transport struct {
 	// lastScope memoises the scope of the last host signed for.
 	lastScope atomic.Pointer[hostScope]
 	host      string // SigningHost
-	allowed   []string
-	onDeny    func(*Diagnosis)
+	// signingPort is OverrideSigningPort's port, or 0.
+	signingPort atomic.Uint32
+	allowed     []string
+	onDeny      func(*Diagnosis)
 
 	// skew is the learned offset of AWS's clock from ours, in nanoseconds:
 	// now() adds it to Clock, and that one corrected clock decides the
@@ -701,6 +703,7 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 	if !t.hostAllowed(r.URL.Host) {
 		return aws.Credentials{}, &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host}}
 	}
+	t.applySigningPort(r)
 	sc, err := t.scope(ctx, t.signingHost(r))
 	if err != nil {
 		var se *ScopeError

@@ -199,8 +199,9 @@ func parse(args []string) (*options, error) {
 }
 
 const usage = `usage: sigv4 [options] URL
-       sigv4 whoami [--map ROLE] [options] URL
-       sigv4 proxy [flags] UPSTREAM_URL     (sigv4 proxy -h)
+       sigv4 whoami [--map ROLE] [options] URL   (sigv4 help whoami)
+       sigv4 proxy [flags] UPSTREAM_URL          (sigv4 help proxy)
+       sigv4 help [whoami|proxy]
 
 curl for IAM-protected Amazon OpenSearch Service: every request is signed
 with AWS Signature Version 4 (credentials from the environment, AWS_PROFILE
@@ -241,6 +242,25 @@ whoami:
 
 Exit codes, as curl's: 0 ok, 2 bad options, 3 bad URL, 6 cannot resolve the host,
 7 cannot connect, 22 HTTP error, 23 cannot write the output, 28 timeout,
-35 TLS handshake failed, 60 certificate not trusted, 1 anything else
-(no credentials, a request that cannot be signed).
+35 TLS handshake failed, 60 certificate not trusted, 1 anything else (a request
+that cannot be signed); and sigv4's own 120: no usable AWS credentials (none
+configured, a credential source such as the container endpoint or instance
+metadata that failed, or credentials that expired), so nothing was sent.
+`
+
+const whoamiUsage = `usage: sigv4 whoami [--map ROLE] [options] URL
+
+Asks the cluster at URL who the AWS credentials are
+(GET /_plugins/_security/authinfo, signed) and prints the user name, backend
+roles and OpenSearch roles it sees. When the IAM principal is mapped to no
+OpenSearch role, it says how to map it. A domain without fine-grained access
+control is said to be one: its access policy and IAM policies alone decide.
+
+  --map ROLE   print the sigv4 command that adds the principal to ROLE's
+               mapping (PATCH: what is mapped already stays)
+
+The request options are those of sigv4 (sigv4 --help): --region, --service,
+--profile, --signing-host, -k, -v, --connect-timeout, -m. Exit codes as
+sigv4's: 0 when the cluster answered, 22 when it refused, 120 without
+usable AWS credentials.
 `

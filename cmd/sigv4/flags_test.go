@@ -239,8 +239,8 @@ func TestMessagesSpeakTheCommand(t *testing.T) {
 	}
 	cmd := []string{"--region", testRegion, e.URL + "/"}
 	code, _, errs = toolEnv(t, "", "", []string{"AWS_ACCESS_KEY_ID=", "AWS_SESSION_TOKEN="}, cmd...)
-	for _, want := range []string{"sigv4: no AWS credentials found", "AWS_ACCESS_KEY_ID", "AWS_PROFILE or --profile", "instance or container role"} {
-		if code == 0 || !strings.Contains(errs, want) {
+	for _, want := range []string{"sigv4: no AWS credentials found", "AWS_ACCESS_KEY_ID", "AWS_PROFILE or --profile", "No container endpoint is configured", "EC2 instance metadata is disabled"} {
+		if code != exitCredentials || !strings.Contains(errs, want) {
 			t.Errorf("no credentials: exit %d, stderr lacks %q: %q", code, want, errs)
 		}
 	}

@@ -8,9 +8,11 @@
 //	sigv4 whoami [--map ROLE] [options] URL
 //	sigv4 proxy [flags] UPSTREAM_URL
 //
-// Its flags are curl's, with curl's meaning and exit codes (sigv4 --help
+// Its flags are curl's, with curl's meaning and exit codes (sigv4 help
 // lists them); an HTTP error status exits 22 after writing the body, as
-// curl --fail-with-body does, and -f writes no body. A refused request
+// curl --fail-with-body does, and -f writes no body (and leaves an -o FILE
+// as it was). Without usable AWS credentials nothing is sent and it exits
+// 120, naming the credential source that failed and what to check. A refused request
 // (403, or the 401 of fine-grained access control) gets a diagnosis of the
 // cause and the fix on standard error. No output ever shows the secret key,
 // the session token (raw or JSON-escaped) or a signature.
@@ -41,6 +43,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opensearch-sigv4/sigv4/credentials"
 	"github.com/opensearch-sigv4/sigv4/signer"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -58,6 +61,11 @@ const (
 	exitTimeout   = 28 // timed out
 	exitTLS       = 35 // TLS handshake failed
 	exitCert      = 60 // the server's certificate is not trusted
+
+	// exitCredentials is sigv4's own, outside curl's range: no usable AWS
+	// credentials (none configured, a credential source that failed, or
+	// credentials that expired), so nothing was sent to the URL.
+	exitCredentials = 120
 )
 
 func main() {
@@ -75,7 +83,14 @@ type cli struct {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "help" {
+		return help(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "proxy" {
+		if wantsHelp(args[1:]) {
+			fmt.Fprint(stdout, proxyUsage)
+			return exitOK
+		}
 		return runProxy(args[1:], stderr)
 	}
 	o, err := parse(args)
@@ -85,17 +100,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		c.errorf("%s", err)
 		return exitUsage
 	}
+	whoami := len(o.positional) > 0 && o.positional[0] == "whoami"
+	if whoami {
+		o.positional = o.positional[1:]
+	}
 	switch {
+	case o.help && whoami:
+		fmt.Fprint(stdout, whoamiUsage)
+		return exitOK
 	case o.help:
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case o.version:
 		fmt.Fprintln(stdout, "sigv4", version())
 		return exitOK
-	}
-	whoami := len(o.positional) > 0 && o.positional[0] == "whoami"
-	if whoami {
-		o.positional = o.positional[1:]
 	}
 	if len(o.positional) != 1 {
 		c.errorf("give exactly one URL, such as https://search-mydomain-abc.eu-west-1.es.amazonaws.com/_cat/indices?v (sigv4 --help)")
@@ -116,6 +134,42 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return code
 	}
 	return c.do(req)
+}
+
+// help answers "sigv4 help [COMMAND]" on standard output.
+func help(args []string, stdout, stderr io.Writer) int {
+	topic := ""
+	if len(args) > 0 {
+		topic = args[0]
+	}
+	switch {
+	case len(args) > 1:
+	case topic == "":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case topic == "proxy":
+		fmt.Fprint(stdout, proxyUsage)
+		return exitOK
+	case topic == "whoami":
+		fmt.Fprint(stdout, whoamiUsage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "sigv4: no help for %q: sigv4 help, sigv4 help whoami or sigv4 help proxy\n", strings.Join(args, " "))
+	return exitUsage
+}
+
+// wantsHelp reports whether a subcommand's arguments ask for its help:
+// -h, -help or --help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // errorf writes one error line, starting "sigv4: ", unless -s without -S.
@@ -184,6 +238,7 @@ func (c *cli) setup(target *url.URL) int {
 	}
 	tr, err := transport.New(func(t *transport.Options) {
 		t.Region, t.Service, t.SigningHost = o.region, o.service, signingHost
+		t.Credentials = expiryCheck{credentials.NewDefaultChain()}
 		t.Base = rt
 		t.AllowedHosts = o.allowedHosts
 		if len(t.AllowedHosts) > 0 {
@@ -305,17 +360,25 @@ func (c *cli) do(req *http.Request) int {
 		c.writeHead(c.stderr, "< ", res, tok)
 	}
 
-	out, closeOut, code := c.openOutput()
-	if code != exitOK {
-		return code
+	failed := res.StatusCode >= 400
+	if failed && o.fail {
+		// As curl -f: no body, and an existing -o FILE untouched.
+		if o.writeOut != "" {
+			io.WriteString(c.stdout, writeOut(o.writeOut, res, 0, time.Since(start)))
+		}
+		return c.httpError(req, res)
 	}
-	defer closeOut()
+	out, err := c.openOutput()
+	if err != nil {
+		c.errorf("cannot write the output to %s: %s", c.o.output, oneLine(rootCause(err)))
+		return exitWrite
+	}
+	defer out.abort() // a no-op once committed
 	if o.include || o.head {
 		c.writeHead(out, "", res, tok)
 	}
-	failed := res.StatusCode >= 400
 	var n int64
-	if !(failed && o.fail) && !o.head {
+	if !o.head {
 		var body io.Reader = res.Body
 		if failed {
 			// An error body can echo the signed headers: the session token
@@ -336,14 +399,24 @@ func (c *cli) do(req *http.Request) int {
 			return c.failed(err)
 		}
 	}
+	if err := out.commit(); err != nil {
+		c.errorf("cannot write the output to %s: %s", c.o.output, oneLine(rootCause(err)))
+		return exitWrite
+	}
 	if o.writeOut != "" {
 		io.WriteString(c.stdout, writeOut(o.writeOut, res, n, time.Since(start)))
 	}
 	if !failed {
 		return exitOK
 	}
+	return c.httpError(req, res)
+}
+
+// httpError reports an HTTP error status: the diagnosis of a refusal, or
+// the status.
+func (c *cli) httpError(req *http.Request, res *http.Response) int {
 	if d := c.tr.DiagnosisFor(res.Header); d != nil {
-		if !o.silent || o.showEr {
+		if !c.o.silent || c.o.showEr {
 			fmt.Fprintln(c.stderr, cliMessage(d))
 		}
 	} else {
@@ -356,29 +429,6 @@ func (c *cli) do(req *http.Request) int {
 type writeError struct{ err error }
 
 func (e *writeError) Error() string { return e.err.Error() }
-
-type outputWriter struct{ w io.Writer }
-
-func (w outputWriter) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
-	if err != nil {
-		return n, &writeError{err}
-	}
-	return n, nil
-}
-
-// openOutput opens -o's file, or standard output.
-func (c *cli) openOutput() (io.Writer, func(), int) {
-	if c.o.output == "" || c.o.output == "-" {
-		return outputWriter{c.stdout}, func() {}, exitOK
-	}
-	f, err := os.Create(c.o.output)
-	if err != nil {
-		c.errorf("cannot write the output to %s: %s", c.o.output, errors.Unwrap(err))
-		return nil, nil, exitWrite
-	}
-	return outputWriter{f}, func() { f.Close() }, exitOK
-}
 
 // writeHead writes the status line and headers, each line after prefix.
 func (c *cli) writeHead(w io.Writer, prefix string, res *http.Response, tok string) {
@@ -417,8 +467,13 @@ func writeOut(format string, res *http.Response, size int64, took time.Duration)
 	return r.Replace(format)
 }
 
-// failed reports a request that got no response, with curl's exit code.
+// failed reports a request that got no response, with curl's exit code,
+// or exitCredentials when no credentials could be had for it.
 func (c *cli) failed(err error) int {
+	if msg, ok := credentialFailure(err); ok {
+		c.errorf("%s", msg)
+		return exitCredentials
+	}
 	code := exitCode(err)
 	var he *transport.HostError
 	switch {
@@ -434,8 +489,6 @@ func (c *cli) failed(err error) int {
 		c.errorf("the TLS handshake failed (%s): check that the URL's scheme and port are the server's (https for a domain; a tunnel's local end speaks what the far end does)", oneLine(cliMessage(err)))
 	case code == exitTimeout:
 		c.errorf("timed out (%s); give more time with -m/--max-time or --connect-timeout", oneLine(cliMessage(err)))
-	case isNoCredentials(err):
-		c.errorf("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE or --profile with a profile in ~/.aws; on EC2, ECS or EKS the instance or container role was tried and gave none (%s)", oneLine(cliMessage(err)))
 	default:
 		c.errorf("%s", oneLine(cliMessage(err)))
 	}
@@ -467,11 +520,6 @@ func hostOnly(h string) string {
 		return name
 	}
 	return h
-}
-
-func isNoCredentials(err error) bool {
-	var te *transport.Error
-	return errors.As(err, &te) && te.Op == "retrieve credentials"
 }
 
 // exitCode maps a request error to curl's exit code.

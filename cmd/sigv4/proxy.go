@@ -388,14 +388,6 @@ func readCAFile(flagName, path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// redactedURL is u without its password, if it parses.
-func redactedURL(u string) string {
-	if v, err := url.Parse(u); err == nil {
-		return v.Redacted()
-	}
-	return "(the upstream URL)"
-}
-
 // assumeRole returns a provider of the role's credentials, through
 // aws-sdk-go-v2's STS AssumeRole provider, with the credentials the SDK's
 // default chain finds (and its endpoint settings, AWS_ENDPOINT_URL_STS

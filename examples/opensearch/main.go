@@ -1,4 +1,4 @@
-// Command opensearch uses opensearch-go v2 through the signing transport:
+// Command opensearch uses opensearch-go v4 through the signing transport:
 // create an index, index and search documents, and bulk-index with
 // opensearchutil.BulkIndexer.
 //
@@ -13,12 +13,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
 
-	opensearch "github.com/opensearch-project/opensearch-go/v2"
-	"github.com/opensearch-project/opensearch-go/v2/opensearchutil"
+	opensearch "github.com/opensearch-project/opensearch-go/v4"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchutil"
 
 	"github.com/opensearch-sigv4/sigv4/examples/internal/demo"
 	"github.com/opensearch-sigv4/sigv4/transport"
@@ -45,32 +47,35 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer stop()
 
-	// The part to copy: a signing transport, given to opensearch-go.
+	// The part to copy: a signing transport, given to opensearch-go v4.
 	tr, err := transport.New(opts...)
 	if err != nil {
 		return err
 	}
-	client, err := opensearch.NewClient(opensearch.Config{Addresses: []string{*endpoint}, Transport: tr})
+	client, err := opensearchapi.NewClient(opensearchapi.Config{
+		Client: opensearch.Config{Addresses: []string{*endpoint}, Transport: tr},
+	})
 	if err != nil {
 		return err
 	}
 
-	res, err := client.Indices.Create(*index)
+	created, err := client.Indices.Create(ctx, opensearchapi.IndicesCreateReq{Index: *index})
 	if err != nil {
 		return err
 	}
-	res.Body.Close()
-	fmt.Fprintln(out, "create index:", res.Status())
+	fmt.Fprintln(out, "create index:", status(created.Inspect().Response))
 
-	// opensearch-go v2 puts document ids in the path as given: escape them.
+	// opensearch-go puts document ids in the path as given: escape them.
 	id := "吾輩は猫である"
-	res, err = client.Index(*index, strings.NewReader(`{"title":"吾輩は猫である","author":"夏目漱石"}`),
-		client.Index.WithDocumentID(url.PathEscape(id)), client.Index.WithRefresh("true"))
+	indexed, err := client.Index(ctx, opensearchapi.IndexReq{
+		Index: *index, DocumentID: url.PathEscape(id),
+		Body:   strings.NewReader(`{"title":"吾輩は猫である","author":"夏目漱石"}`),
+		Params: opensearchapi.IndexParams{Refresh: "true"},
+	})
 	if err != nil {
 		return err
 	}
-	res.Body.Close()
-	fmt.Fprintln(out, "index one document:", res.Status())
+	fmt.Fprintln(out, "index one document:", status(indexed.Inspect().Response))
 
 	bi, err := opensearchutil.NewBulkIndexer(opensearchutil.BulkIndexerConfig{Client: client, Index: *index, NumWorkers: 2, FlushBytes: 4096})
 	if err != nil {
@@ -88,30 +93,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	st := bi.Stats()
 	fmt.Fprintf(out, "bulk: %d indexed, %d failed, in %d requests\n", st.NumIndexed, st.NumFailed, st.NumRequests)
 
-	res, err = client.Search(client.Search.WithIndex(*index), client.Search.WithBody(strings.NewReader(`{"query":{"match":{"author":"夏目漱石"}}}`)))
+	found, err := client.Search(ctx, &opensearchapi.SearchReq{
+		Indices: []string{*index},
+		Body:    strings.NewReader(`{"query":{"match":{"author":"夏目漱石"}}}`),
+	})
 	if err != nil {
 		return err
 	}
-	defer res.Body.Close()
-	var r struct {
-		Hits struct {
-			Hits []struct {
-				ID     string            `json:"_id"`
-				Source map[string]string `json:"_source"`
-			}
+	for _, h := range found.Hits.Hits {
+		var src map[string]string
+		if err := json.Unmarshal(h.Source, &src); err != nil {
+			return err
 		}
+		fmt.Fprintf(out, "search hit: %s by %s\n", src["title"], src["author"])
 	}
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
-		return err
-	}
-	for _, h := range r.Hits.Hits {
-		fmt.Fprintf(out, "search hit: %s by %s\n", h.Source["title"], h.Source["author"])
-	}
-	res, err = client.Indices.Delete([]string{*index})
+	deleted, err := client.Indices.Delete(ctx, opensearchapi.IndicesDeleteReq{Indices: []string{*index}})
 	if err != nil {
 		return err
 	}
-	res.Body.Close()
-	fmt.Fprintln(out, "delete index:", res.Status())
+	fmt.Fprintln(out, "delete index:", status(deleted.Inspect().Response))
 	return nil
+}
+
+// status is a response's status line, as "201 Created".
+func status(res *opensearch.Response) string {
+	return fmt.Sprintf("%d %s", res.StatusCode, http.StatusText(res.StatusCode))
 }

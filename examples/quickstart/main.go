@@ -29,8 +29,8 @@ import (
 	"sync"
 	"time"
 
-	opensearch "github.com/opensearch-project/opensearch-go/v2"
-	"github.com/opensearch-project/opensearch-go/v2/opensearchapi"
+	opensearch "github.com/opensearch-project/opensearch-go/v4"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
 	"github.com/opensearch-sigv4/sigv4/examples/internal/demo"
@@ -161,7 +161,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	client, err := opensearch.NewClient(opensearch.Config{Addresses: []string{addr}, Transport: tr})
+	client, err := opensearchapi.NewClient(opensearchapi.Config{
+		Client: opensearch.Config{Addresses: []string{addr}, Transport: tr},
+	})
 	if err != nil {
 		return err
 	}
@@ -169,37 +171,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	index := "sigv4-quickstart-" + randomSuffix()
 	step := 0
 	next := func(title string) { step++; fmt.Fprintf(out, "\n%d. %s\n", step, title) }
-	check := func(res *opensearchapi.Response, err error) ([]byte, error) {
-		if err != nil {
-			return nil, err
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.IsError() {
-			return b, fmt.Errorf("%s: %s", res.Status(), firstLine(string(b)))
-		}
-		return b, nil
-	}
 
 	next("cluster info")
-	b, err := check(client.Info())
+	info, err := client.Info(ctx, nil)
 	if err != nil {
 		return err
 	}
-	var info struct {
-		Version struct{ Number, Distribution string }
-		Tagline string
-	}
-	json.Unmarshal(b, &info)
 	fmt.Fprintf(out, "   cluster: %s %s\n", orDefault(info.Version.Distribution, "opensearch"), info.Version.Number)
 
 	next("create index " + index)
-	if _, err := check(client.Indices.Create(index)); err != nil {
+	if _, err := client.Indices.Create(ctx, opensearchapi.IndicesCreateReq{Index: index}); err != nil {
 		return err
 	}
 	defer func() {
 		next("delete index " + index)
-		if _, err := check(client.Indices.Delete([]string{index})); err != nil {
+		if _, err := client.Indices.Delete(ctx, opensearchapi.IndicesDeleteReq{Indices: []string{index}}); err != nil {
 			fmt.Fprintln(out, "   could not delete it:", err)
 		}
 		if local != nil {
@@ -224,32 +210,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		bulk.Write(src)
 		bulk.WriteByte('\n')
 	}
-	b, err = check(client.Bulk(strings.NewReader(bulk.String()), client.Bulk.WithRefresh("true")))
+	bulkRes, err := client.Bulk(ctx, opensearchapi.BulkReq{Body: strings.NewReader(bulk.String()), Params: opensearchapi.BulkParams{Refresh: "true"}})
 	if err != nil {
 		return err
 	}
-	var bulkRes struct {
-		Errors bool
-		Items  []map[string]struct{ Status int }
-	}
-	json.Unmarshal(b, &bulkRes)
 	fmt.Fprintf(out, "   indexed %d documents, errors: %v\n", len(bulkRes.Items), bulkRes.Errors)
 
 	next(`search for "東京"`)
-	b, err = check(client.Search(client.Search.WithIndex(index), client.Search.WithQuery("title:東京")))
+	found, err := client.Search(ctx, &opensearchapi.SearchReq{Indices: []string{index}, Params: opensearchapi.SearchParams{Query: "title:東京"}})
 	if err != nil {
 		return err
 	}
-	var found struct {
-		Hits struct {
-			Hits []struct {
-				Source map[string]string `json:"_source"`
-			}
-		}
-	}
-	json.Unmarshal(b, &found)
 	for _, h := range found.Hits.Hits {
-		fmt.Fprintf(out, "   hit: %s (%s, %s)\n", h.Source["title"], h.Source["director"], h.Source["year"])
+		var src map[string]string
+		json.Unmarshal(h.Source, &src)
+		fmt.Fprintf(out, "   hit: %s (%s, %s)\n", src["title"], src["director"], src["year"])
 	}
 
 	next("the same search signed with a wrong secret: AWS rejects it")
@@ -289,11 +264,6 @@ func randomSuffix() string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }
 
 func orDefault(s, d string) string {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,4 +70,20 @@ func WantLines(t testing.TB, out string, lines ...string) {
 			t.Errorf("output lacks %q:\n%s", l, out)
 		}
 	}
+}
+
+// Tool returns the path of the command name, which .ci/run installs (tests
+// never install anything). When it is not on PATH the test fails under
+// CI=true and is skipped otherwise, naming the command that installs it.
+func Tool(t testing.TB, name, install string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not on PATH, and CI=true: .ci/run installs it with: %s", name, install)
+	}
+	t.Skipf("%s is not on PATH; install it with: %s", name, install)
+	return ""
 }
