@@ -236,7 +236,7 @@ func TestOutputFileReplacedOnlyOnSuccess(t *testing.T) {
 	if code, _, _ = runIn(t, true, append(r, "-o", out, srv.URL+"/books/_doc/missing")...); code != exitHTTPError {
 		t.Errorf("-o on a 404: exit %d", code)
 	}
-	if b, _ := os.ReadFile(out); !strings.Contains(string(b), `"found":false`) {
+	if b, _ := os.ReadFile(out); !strings.Contains(string(b), `"status":404`) {
 		t.Errorf("-o on a 404: FILE holds %q", b)
 	}
 
