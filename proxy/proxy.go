@@ -119,6 +119,11 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 		if to.Base == nil {
 			base := http.DefaultTransport.(*http.Transport).Clone()
 			base.ResponseHeaderTimeout = o.UpstreamTimeout
+			// Every request goes to the one upstream: keep as many idle
+			// connections to it as to all hosts (net/http keeps 2 per
+			// host), or concurrent clients make the proxy dial and close
+			// a connection for most requests.
+			base.MaxIdleConnsPerHost = base.MaxIdleConns
 			to.Base = base
 		}
 		to.Endpoint = u.String()
