@@ -36,6 +36,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -144,6 +145,7 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 			}
 		},
 		Transport:      tr,
+		BufferPool:     copyBuffers{},
 		FlushInterval:  flushDelay,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
@@ -231,6 +233,25 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	p.log.Warn("sigv4 proxy: upstream failed", "path", r.URL.Path, "status", status, "error", err.Error())
 	writeJSON(w, status, map[string]string{"error": "sigv4 proxy: the request to " + p.upstream.String() + " failed: " + err.Error()})
+}
+
+// copyBufferSize is the size of the buffer ReverseProxy copies a
+// response body through: its own default.
+const copyBufferSize = 32 << 10
+
+// copyBufferPool holds the response copy buffers between requests, which
+// ReverseProxy would otherwise allocate and clear for every response.
+var copyBufferPool = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
+
+// copyBuffers is the proxy's httputil.BufferPool.
+type copyBuffers struct{}
+
+func (copyBuffers) Get() []byte { return copyBufferPool.Get().(*[copyBufferSize]byte)[:] }
+
+func (copyBuffers) Put(b []byte) {
+	if len(b) == copyBufferSize {
+		copyBufferPool.Put((*[copyBufferSize]byte)(b))
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
