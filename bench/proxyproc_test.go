@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/proxy"
+	"github.com/opensearch-sigv4/sigv4/transport"
 )
 
 // BenchmarkProxyProcess: the `sigv4 proxy` command and an unsigned
@@ -48,23 +53,7 @@ func BenchmarkProxyProcess(b *testing.B) {
 	bin := buildProgs(b)
 
 	var answered atomic.Int64
-	search := bytes.Repeat([]byte("x"), 1<<10)
-	copy(search, `{"hits":{"total":{"value":1},"hits":[{"_source":{"t":"`)
-	copy(search[len(search)-5:], `"}}]}`)
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, err := io.Copy(io.Discard, r.Body)
-		if err != nil || n != r.ContentLength && r.ContentLength >= 0 {
-			http.Error(w, "short body", http.StatusBadRequest)
-			return
-		}
-		answered.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		if r.Method == http.MethodGet {
-			w.Write(search)
-			return
-		}
-		w.Write([]byte(`{"errors":false}`))
-	}))
+	upstream := httptest.NewServer(benchUpstream(&answered))
 	defer upstream.Close()
 
 	plain := startPlain(b, bin.plain, upstream.URL)
@@ -139,6 +128,29 @@ func BenchmarkProxyProcess(b *testing.B) {
 	if answered.Load() == 0 {
 		b.Error("the upstream answered no request")
 	}
+}
+
+// benchUpstream answers a GET with 1 KiB of JSON (a search) and any
+// other request, once its whole body is read, with a few bytes (a _bulk),
+// counting what it answered.
+func benchUpstream(answered *atomic.Int64) http.Handler {
+	search := bytes.Repeat([]byte("x"), 1<<10)
+	copy(search, `{"hits":{"total":{"value":1},"hits":[{"_source":{"t":"`)
+	copy(search[len(search)-5:], `"}}]}`)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil || n != r.ContentLength && r.ContentLength >= 0 {
+			http.Error(w, "short body", http.StatusBadRequest)
+			return
+		}
+		answered.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodGet {
+			w.Write(search)
+			return
+		}
+		w.Write([]byte(`{"errors":false}`))
+	})
 }
 
 type progs struct{ sigv4, plain string }
@@ -377,4 +389,52 @@ func (p *childProc) peakMiB(b *testing.B) float64 {
 	}
 	b.Fatal("no VmHWM in /proc/PID/status")
 	return 0
+}
+
+// BenchmarkProxyInProcess: the signing proxy as the sigv4 command sets it
+// up (its own base transport, a text access log), in this process, with
+// 16 clients sending 1 KiB requests at once: the case to profile
+// (-cpuprofile) for the proxy's cost per small request, which
+// BenchmarkProxyProcess measures from outside.
+func BenchmarkProxyInProcess(b *testing.B) {
+	var answered atomic.Int64
+	upstream := httptest.NewServer(benchUpstream(&answered))
+	defer upstream.Close()
+	logs, err := os.Create(filepath.Join(b.TempDir(), "log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer logs.Close()
+	p, err := proxy.New(upstream.URL, func(o *proxy.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		o.Transport = func(o *transport.Options) {
+			o.Region, o.Service = region, service
+			o.Credentials = credentials.NewStatic(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	c := &childProc{url: srv.URL, client: &http.Client{Transport: tr}}
+	for _, m := range []struct {
+		name   string
+		method string
+		body   []byte
+	}{{"get", http.MethodGet, nil}, {"post1KiB", http.MethodPost, bulkBody[:1<<10]}} {
+		b.Run(m.name+"/c16", func(b *testing.B) {
+			if err := c.run(m.method, m.body, 32, 16); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			stop := reportCPU(b)
+			if err := c.run(m.method, m.body, b.N, 16); err != nil {
+				b.Fatal(err)
+			}
+			stop()
+		})
+	}
 }
