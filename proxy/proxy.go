@@ -171,10 +171,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = in
 	}
 	defer func() {
-		took := time.Since(start)
+		end := time.Now()
+		took := end.Sub(start)
 		p.m.observe(r.Method, rec.status, atomic.LoadInt64(&in.n), rec.bytes, took)
-		p.log.LogAttrs(r.Context(), slog.LevelInfo, "sigv4 proxy", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes), slog.Duration("duration", took.Round(time.Microsecond)))
+		p.logAccess(r.Context(), end, r.Method, r.URL.Path, rec.status, rec.bytes, took)
 	}()
 	switch {
 	case r.URL.Path == HealthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
