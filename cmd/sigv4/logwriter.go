@@ -5,96 +5,111 @@ import (
 	"sync"
 )
 
-// maxPendingLog is how many bytes of log lines may wait for the writer
-// goroutine; a Write past it waits, as a write to a blocked stderr would.
+// maxPendingLog is how many bytes of log lines may wait for a write in
+// progress; a Write past it waits, as a write to a blocked stderr would.
 const maxPendingLog = 256 << 10
 
-// logWriter writes the proxy's log lines to w from a goroutine of its own,
-// every line that arrived while the last write was in progress in a single
-// write: one line costs a write system call per request when requests
-// come one at a time, and far fewer when they come together. Lines are
-// written in the order they arrive, at once when the writer is idle;
-// nothing waits for a timer. Close writes what is pending and stops the
-// goroutine; Write after Close writes directly.
+// logWriter writes the proxy's log lines to w with one write for all the
+// lines that arrive while a write is in progress: one write system call
+// per line cost a few microseconds per request when requests come
+// together. A line that arrives when no write is in progress is written at
+// once by its own Write, as before; one that arrives during a write is
+// queued, and written with the others queued as soon as that write
+// returns, by the writer of the line before it, or by a goroutine when that
+// writer has already written a second batch (so that no request waits
+// behind the log for long). Lines are written whole and in the order they
+// arrive; nothing waits for a timer. Close waits for the writes in
+// progress; a Write after it writes directly.
 type logWriter struct {
 	w io.Writer
 
 	mu      sync.Mutex
-	drained *sync.Cond // signalled when the writer goroutine takes pending
-	pending []byte
-	closed  bool // Close has begun: no more wakes
-	flushed bool // Close has written the last pending lines
-
-	wake chan struct{} // one token: lines are pending
-	done chan struct{} // closed when the writer goroutine has returned
+	cond    *sync.Cond // signalled when a batch is taken, and when writing ends
+	pending []byte     // queued during a write
+	spare   []byte     // the last batch's buffer, for the next
+	writing bool       // a Write or a goroutine is writing, and will take pending
+	closed  bool
 }
 
 func newLogWriter(w io.Writer) *logWriter {
-	l := &logWriter{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	l.drained = sync.NewCond(&l.mu)
-	go l.run()
+	l := &logWriter{w: w}
+	l.cond = sync.NewCond(&l.mu)
 	return l
 }
 
-// Write queues a copy of p for the writer goroutine. It never fails: a
-// write error of the destination is the destination's (stderr), as
-// slog's handlers ignore it too.
+// Write writes p, or queues a copy of it when a write is in progress. A
+// queued line's write error is not reported: it is the destination's
+// (stderr), and slog's handlers ignore it too.
 func (l *logWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	for !l.closed && len(l.pending) >= maxPendingLog {
-		l.drained.Wait()
+	for l.writing && !l.closed && len(l.pending) >= maxPendingLog {
+		l.cond.Wait()
 	}
-	if l.flushed {
+	if l.writing {
+		l.pending = append(l.pending, p...)
+		l.mu.Unlock()
+		return len(p), nil
+	}
+	if l.closed {
+		defer l.mu.Unlock()
 		return l.w.Write(p)
 	}
-	l.pending = append(l.pending, p...)
-	if l.closed {
-		return len(p), nil // Close writes it, after the goroutine's last write
-	}
-	select {
-	case l.wake <- struct{}{}:
-	default: // the writer goroutine is woken already
-	}
-	return len(p), nil
-}
-
-func (l *logWriter) run() {
-	defer close(l.done)
-	var out []byte
-	for range l.wake {
-		l.mu.Lock()
-		out, l.pending = l.pending, out[:0]
-		l.drained.Broadcast()
-		l.mu.Unlock()
-		if len(out) > 0 {
-			l.w.Write(out)
-		}
-		if cap(out) > maxPendingLog {
-			out = nil // a burst's buffer is not kept for ever
-		}
-	}
-}
-
-// Close writes the pending lines and stops the writer goroutine; later
-// Writes write directly. It is safe to call more than once.
-func (l *logWriter) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.closed = true
-	l.drained.Broadcast()
-	close(l.wake)
+	l.writing = true
 	l.mu.Unlock()
-	<-l.done
-	// Lines that arrived after the goroutine's last take.
+	n, err := l.w.Write(p)
+
+	// Lines queued meanwhile: one batch here, then a goroutine if more.
+	l.mu.Lock()
+	if len(l.pending) > 0 {
+		l.writeBatch()
+	}
+	if len(l.pending) > 0 {
+		l.mu.Unlock()
+		go l.drain()
+		return n, err
+	}
+	l.writing = false
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	return n, err
+}
+
+// writeBatch writes what is pending, with l.mu held on entry and return
+// (not during the write).
+func (l *logWriter) writeBatch() {
+	out := l.pending
+	l.pending = l.spare[:0]
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	l.w.Write(out)
+	l.mu.Lock()
+	if cap(out) <= maxPendingLog {
+		l.spare = out[:0] // a burst's larger buffer is not kept
+	} else {
+		l.spare = nil
+	}
+}
+
+// drain writes batches until none is pending.
+func (l *logWriter) drain() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.pending) > 0 {
-		l.w.Write(l.pending)
+	for len(l.pending) > 0 {
+		l.writeBatch()
 	}
-	l.pending, l.flushed = nil, true
+	l.writing = false
+	l.cond.Broadcast()
+}
+
+// Close waits until no write is in progress and nothing is pending; Write
+// then writes directly. It is safe to call more than once.
+func (l *logWriter) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	l.cond.Broadcast() // a Write waiting for room queues at once
+	for l.writing {
+		l.cond.Wait()
+	}
 	return nil
 }

@@ -68,6 +68,25 @@ func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
 	t.Logf("%d lines in %d writes", goroutines*lines, dst.writes)
 }
 
+// TestLogWriterWritesAtOnceWhenIdle: a line written while no other write
+// is in progress is on the destination when Write returns, in a write of
+// its own.
+func TestLogWriterWritesAtOnceWhenIdle(t *testing.T) {
+	var dst writeCounter
+	l := newLogWriter(&dst)
+	for i := range 100 {
+		line := fmt.Sprintf("line %d\n", i)
+		l.Write([]byte(line))
+		dst.mu.Lock()
+		got, writes := dst.buf.String(), dst.writes
+		dst.mu.Unlock()
+		if !strings.HasSuffix(got, line) || writes != i+1 {
+			t.Fatalf("after Write(%q): %d writes, destination ends %q", line, writes, got[max(0, len(got)-20):])
+		}
+	}
+	l.Close()
+}
+
 // blockingWriter blocks every write until it is released.
 type blockingWriter struct {
 	release chan struct{}
@@ -79,13 +98,24 @@ func (b *blockingWriter) Write(p []byte) (int, error) {
 	return b.writeCounter.Write(p)
 }
 
-// TestLogWriterPendingIsBounded: while the destination blocks, Write
-// waits once maxPendingLog bytes are pending instead of holding more.
+// TestLogWriterPendingIsBounded: while the destination blocks a write,
+// other Writes queue up to maxPendingLog bytes and then wait, instead of
+// holding more; every line arrives once the destination unblocks.
 func TestLogWriterPendingIsBounded(t *testing.T) {
 	dst := &blockingWriter{release: make(chan struct{})}
 	l := newLogWriter(dst)
 	line := bytes.Repeat([]byte("y"), 1<<10)
 	line[len(line)-1] = '\n'
+	go l.Write(line) // blocks in the destination
+	for {
+		l.mu.Lock()
+		w := l.writing
+		l.mu.Unlock()
+		if w {
+			break
+		}
+		runtime.Gosched()
+	}
 	wrote := make(chan int)
 	go func() {
 		n := 0
@@ -95,8 +125,6 @@ func TestLogWriterPendingIsBounded(t *testing.T) {
 		}
 		wrote <- n
 	}()
-	// The goroutine takes the first line and blocks in its write; the
-	// next maxPendingLog bytes wait in pending, and then Write waits.
 	for {
 		l.mu.Lock()
 		p := len(l.pending)
@@ -120,7 +148,7 @@ func TestLogWriterPendingIsBounded(t *testing.T) {
 	close(dst.release)
 	n := <-wrote
 	l.Close()
-	if got := dst.buf.Len(); got != n*len(line) {
-		t.Errorf("%d bytes written, want %d", got, n*len(line))
+	if got := dst.buf.Len(); got != (n+1)*len(line) {
+		t.Errorf("%d bytes written, want %d", got, (n+1)*len(line))
 	}
 }
