@@ -2,10 +2,8 @@ package proxy
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,7 +55,8 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) observe(method string, status int, in, out int64, took time.Duration) {
-	m.requests.WithLabelValues(method, strconv.Itoa(status)).Inc()
+	method = methodLabel(method)
+	m.requests.WithLabelValues(method, codeLabel(status)).Inc()
 	m.duration.WithLabelValues(method).Observe(took.Seconds())
 	m.bytesIn.Add(float64(in))
 	m.bytesOut.Add(float64(out))
@@ -92,14 +91,22 @@ func (f fetchCounter) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	return c, err
 }
 
-// countingBody counts the bytes read from a request body.
-type countingBody struct {
-	io.ReadCloser
-	n int64
+// methodLabel is a request method as a label value, from a fixed set: a
+// client chooses its method, and a label per method it invents would grow
+// the metrics page and the memory without bound.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
-func (c *countingBody) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	atomic.AddInt64(&c.n, int64(n))
-	return n, err
+// codeLabel is a status code as a label value: the codes HTTP defines
+// (100-599) and 499, else "other".
+func codeLabel(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status)
 }

@@ -2,18 +2,21 @@ package transport
 
 import (
 	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 )
 
-// redactingBody hands back a refused response's body with every session
-// token it echoes replaced by "<redacted>" (AWS's signature-mismatch
-// message quotes the canonical request, token included, and clients such as
-// opensearch-go put that body in their errors, which end up in logs). It
-// streams: only a token's length of bytes is held back, so that a token
-// split across two reads is still found.
+// redactingBody hands back a response body with every session token it
+// echoes replaced by "<redacted>" (AWS's signature-mismatch message quotes
+// the canonical request, token included, and clients such as opensearch-go
+// put that body in their errors, which end up in logs). It streams: only a
+// token's length of bytes is held back, so that a token split across two
+// reads is still found.
 type redactingBody struct {
 	body     io.ReadCloser
 	patterns [][]byte
@@ -25,27 +28,99 @@ type redactingBody struct {
 
 var redacted = []byte("<redacted>")
 
-// refusedBody is the body of a refused response as the transport hands it
-// back: the session tokens redacted.
-func refusedBody(body io.ReadCloser, tokens ...string) io.ReadCloser {
-	if body == nil || body == http.NoBody {
-		return body
-	}
-	r := &redactingBody{body: body}
+// tokenPatterns returns the forms in which a response may echo tokens:
+// as they are, and as a JSON encoder that escapes '/' writes them.
+func tokenPatterns(tokens []string) (patterns [][]byte, hold int) {
 	for _, t := range tokens {
 		if t == "" {
 			continue
 		}
 		for _, p := range []string{t, jsonEscaped(t)} {
-			r.patterns = append(r.patterns, []byte(p))
-			r.hold = max(r.hold, len(p)-1)
+			patterns = append(patterns, []byte(p))
+			hold = max(hold, len(p)-1)
 		}
 	}
-	if len(r.patterns) == 0 {
-		return body
-	}
-	return r
+	return patterns, hold
 }
+
+// redactResponse redacts every session token that res echoes (the tokens
+// the request was signed with): in every header value, whatever the
+// status, and in the body of every response that is not a success (a
+// 2xx body is the data asked for, and a held-back tail would delay a
+// stream), decompressing a gzip or deflate body to do so and handing it on
+// uncompressed. A body it wraps loses its length (ContentLength -1, no
+// Content-Length header), since redaction changes it: a client reading the
+// upstream's length would get a cut body. Without a token, res is left as
+// it is.
+func redactResponse(res *http.Response, tokens ...string) {
+	patterns, hold := tokenPatterns(tokens)
+	if len(patterns) == 0 {
+		return
+	}
+	for k, vs := range res.Header {
+		var out []string // a copy: the values may be shared with another map
+		for i, v := range vs {
+			w := v
+			for _, p := range patterns {
+				if strings.Contains(w, string(p)) {
+					w = strings.ReplaceAll(w, string(p), string(redacted))
+				}
+			}
+			if w != v && out == nil {
+				out = append([]string(nil), vs...)
+			}
+			if out != nil {
+				out[i] = w
+			}
+		}
+		if out != nil {
+			res.Header[k] = out
+		}
+	}
+	if res.StatusCode < 300 || res.Body == nil || res.Body == http.NoBody {
+		return
+	}
+	body := res.Body
+	switch enc := strings.ToLower(strings.TrimSpace(res.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip", "deflate":
+		body = &decodingBody{body: body, deflate: enc == "deflate"}
+		res.Header.Del("Content-Encoding")
+		res.Uncompressed = true
+	default:
+		// An encoding the standard library cannot read (br, zstd): AWS
+		// sends its refusals uncompressed, and this body is left alone.
+		return
+	}
+	res.Body = &redactingBody{body: body, patterns: patterns, hold: hold}
+	res.ContentLength = -1
+	res.Header.Del("Content-Length")
+}
+
+// decodingBody decompresses a gzip or deflate (zlib) body, opening the
+// decompressor on the first read.
+type decodingBody struct {
+	body    io.ReadCloser
+	deflate bool
+	r       io.Reader
+	err     error
+}
+
+func (d *decodingBody) Read(p []byte) (int, error) {
+	if d.r == nil && d.err == nil {
+		if d.deflate {
+			d.r, d.err = zlib.NewReader(d.body)
+		} else {
+			d.r, d.err = gzip.NewReader(d.body)
+		}
+	}
+	if d.err != nil {
+		return 0, d.err
+	}
+	return d.r.Read(p)
+}
+
+func (d *decodingBody) Close() error { return d.body.Close() }
 
 func (r *redactingBody) Read(p []byte) (int, error) {
 	for r.ready == 0 {

@@ -390,13 +390,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	bodyClosed = true // the base RoundTripper closes it from here on
 	res, err := t.base.RoundTrip(r)
-	if err != nil || (res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized) {
+	if err != nil {
 		return res, err
 	}
+	if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusUnauthorized {
+		redactResponse(res, used.SessionToken)
+		return res, nil
+	}
 	res, d, retried, err := t.heal(req, r, res, used)
-	if res != nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
-		res.Body = refusedBody(res.Body, used.SessionToken, retried.SessionToken)
-		if d != nil {
+	if res != nil {
+		redactResponse(res, used.SessionToken, retried.SessionToken)
+		if d != nil && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized) {
 			t.refusals.add(res.Header, d)
 		}
 	}

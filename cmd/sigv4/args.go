@@ -31,6 +31,7 @@ type options struct {
 	silent, showEr bool
 	fail           bool // -f: no body on an HTTP error
 	insecure       bool
+	caCert         string // --cacert: a PEM file of CAs to trust for the server
 	location       bool
 	maxTime        time.Duration
 	connectTimeout time.Duration
@@ -77,6 +78,7 @@ var flagSpecs = []flagSpec{
 	{'f', "fail", false, func(o *options, _ string) error { o.fail = true; return nil }},
 	{0, "fail-with-body", false, func(o *options, _ string) error { o.fail = false; return nil }},
 	{'k', "insecure", false, func(o *options, _ string) error { o.insecure = true; return nil }},
+	{0, "cacert", true, func(o *options, v string) error { o.caCert = v; return nil }},
 	{'L', "location", false, func(o *options, _ string) error { o.location = true; return nil }},
 	{'m', "max-time", true, func(o *options, v string) error { return seconds(&o.maxTime, "--max-time", v) }},
 	{0, "connect-timeout", true, func(o *options, v string) error { return seconds(&o.connectTimeout, "--connect-timeout", v) }},
@@ -215,6 +217,7 @@ Request:
   -L, --location             follow redirects on the same scheme and host, re-signing each hop
       --allowed-host NAME    also sign for NAME (or *.SUFFIX), such as a redirect's host; repeatable
   -k, --insecure             do not verify the server's certificate (an SSH tunnel to a VPC domain)
+      --cacert FILE          verify the server's certificate with the CA certificates in FILE (PEM)
       --signing-host NAME    sign for NAME and send it as Host (tunnels, port forwarding)
       --region R             signing region (default: the host name, AWS_REGION, the profile, the instance)
       --service S            signing service, es or aoss (default: from the host name, else es)

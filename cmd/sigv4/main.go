@@ -170,6 +170,13 @@ func (c *cli) setup(target *url.URL) int {
 	}
 	if o.insecure {
 		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	} else if o.caCert != "" {
+		pool, err := readCAFile("--cacert", o.caCert)
+		if err != nil {
+			c.errorf("%s", err)
+			return exitUsage
+		}
+		base.TLSClientConfig = &tls.Config{RootCAs: pool}
 	}
 	var rt http.RoundTripper = base
 	if o.verbose {

@@ -12,15 +12,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/opensearch-sigv4/sigv4/credentials"
 	"github.com/opensearch-sigv4/sigv4/proxy"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -30,21 +38,38 @@ const proxyUsage = `usage: sigv4 proxy [flags] UPSTREAM_URL
 A local proxy that signs every request for UPSTREAM_URL (a domain or
 collection endpoint), for tools that cannot sign: OpenSearch Dashboards,
 Grafana, Logstash, curl, scripts. GET /_sigv4/health answers without
-contacting AWS; GET /_sigv4/metrics gives Prometheus metrics.
+contacting AWS and without authentication; GET /_sigv4/metrics gives
+Prometheus metrics (behind the listener's authentication). Paths under
+/_sigv4/ are never forwarded.
 
   --listen ADDR            where to listen (default 127.0.0.1:9200)
   --region R, --service S, --profile P, --signing-host NAME   as for requests
+  --role-arn ARN           assume this role (STS AssumeRole) with the credentials found
+  --external-id ID         the external id the role's trust policy asks for (with --role-arn)
+  --cacert FILE            trust the upstream's certificate if this CA (PEM) issued it
+  -k, --insecure           do not verify the upstream's certificate (an SSH tunnel's); a warning is logged
   --tls-cert FILE --tls-key FILE   TLS on the listener
   --client-ca FILE         require client certificates issued by this CA (with TLS)
   --basic-auth-file FILE   require basic auth: lines user:bcrypt-hash, as htpasswd -B writes them
+  --max-auth-failures N    failed authentications per minute per client address before 429 (default 10)
+  --public-metrics         serve /_sigv4/metrics without authentication
   --insecure-listen        allow a non-loopback listener with neither client certificates nor basic auth
+  --max-body SIZE          largest request body, bytes or with K, M, G (default 100M); larger gets 413
+  --body-timeout D         longest pause in a request body before 408 (default 30s)
+  --idle-timeout D         close a keep-alive connection idle this long (default 2m)
+  --public-url URL         the proxy's address as clients reach it, for redirects (default: a path)
   --log-format text|json   log format on standard error (default text)
+
+SIGTERM, SIGINT and SIGHUP drain the requests in flight, then stop.
 `
 
 type proxyOptions struct {
 	listen, region, service, profile, signingHost       string
 	tlsCert, tlsKey, clientCA, basicAuthFile, logFormat string
-	insecureListen                                      bool
+	caCert, roleARN, externalID, maxBody, publicURL     string
+	insecureListen, insecure, publicMetrics             bool
+	maxAuthFailures                                     int
+	bodyTimeout, idleTimeout                            time.Duration
 	upstream                                            string
 }
 
@@ -62,7 +87,18 @@ func parseProxy(args []string, stderr io.Writer) (*proxyOptions, error) {
 	fs.StringVar(&o.clientCA, "client-ca", "", "")
 	fs.StringVar(&o.basicAuthFile, "basic-auth-file", "", "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
+	fs.StringVar(&o.caCert, "cacert", "", "")
+	fs.StringVar(&o.roleARN, "role-arn", "", "")
+	fs.StringVar(&o.externalID, "external-id", "", "")
+	fs.StringVar(&o.maxBody, "max-body", "100M", "")
+	fs.StringVar(&o.publicURL, "public-url", "", "")
 	fs.BoolVar(&o.insecureListen, "insecure-listen", false, "")
+	fs.BoolVar(&o.insecure, "insecure", false, "")
+	fs.BoolVar(&o.insecure, "k", false, "")
+	fs.BoolVar(&o.publicMetrics, "public-metrics", false, "")
+	fs.IntVar(&o.maxAuthFailures, "max-auth-failures", 10, "")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", proxy.DefaultBodyTimeout, "")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -82,6 +118,64 @@ func parseProxy(args []string, stderr io.Writer) (*proxyOptions, error) {
 	}
 	o.upstream = positional[0]
 	return o, nil
+}
+
+// parseSize reads a byte count: digits, optionally followed by K, M or G
+// (powers of 1024, with or without a trailing "iB" or "B").
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	shift := 0
+	switch {
+	case strings.HasSuffix(t, "K"):
+		shift = 10
+	case strings.HasSuffix(t, "M"):
+		shift = 20
+	case strings.HasSuffix(t, "G"):
+		shift = 30
+	}
+	if shift > 0 {
+		t = t[:len(t)-1]
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)>>shift {
+		return 0, errors.New("--max-body " + strconv.Quote(s) + " is not a size such as 100M, 512K or 1048576")
+	}
+	return n << shift, nil
+}
+
+// reExecuteAPI matches an API Gateway host: ID.execute-api.REGION.amazonaws.com(.cn).
+var reExecuteAPI = regexp.MustCompile(`^[a-z0-9]+\.execute-api\.([a-z]{2}(?:-[a-z]+)+-[0-9]+)\.amazonaws\.com(?:\.cn)?$`)
+
+// recognisedHosts names the host names whose service the proxy knows.
+const recognisedHosts = "*.REGION.es.amazonaws.com (OpenSearch Service), *.REGION.aoss.amazonaws.com (OpenSearch Serverless), " +
+	"the same under .amazonaws.com.cn, and *.execute-api.REGION.amazonaws.com (API Gateway)"
+
+// signingScope returns the service and region to sign for when the host
+// names them and no flag does: "" for an OpenSearch host (the transport
+// reads it) and for a loopback host (a local test endpoint, signed as
+// "es"), "execute-api" and its region for an API Gateway host; for any
+// other host, without --service, an error that lists what is recognised.
+func signingScope(host, service string) (svc, region string, err error) {
+	if service != "" || host == "" { // no host: New says what is wrong with the URL
+		return service, "", nil
+	}
+	if _, ok := credentials.ParseEndpoint(host); ok {
+		return "", "", nil
+	}
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if m := reExecuteAPI.FindStringSubmatch(name); m != nil {
+		return "execute-api", m[1], nil
+	}
+	if isLoopback(strings.Trim(name, "[]")) {
+		return "", "", nil
+	}
+	return "", "", errors.New("the signing host " + name + " is not one whose service the proxy recognises (" + recognisedHosts +
+		"): give --service (es for an OpenSearch custom domain name, or the AWS service's name), or --signing-host with the domain's own host name")
 }
 
 // runProxy runs `sigv4 proxy` until SIGTERM or SIGINT, then drains the
@@ -137,6 +231,25 @@ func runProxy(args []string, stderr io.Writer) int {
 			return fail(exitUsage, "%s", err)
 		}
 	}
+	if o.maxAuthFailures <= 0 {
+		return fail(exitUsage, "--max-auth-failures %d: give a positive number of failures per minute", o.maxAuthFailures)
+	}
+	maxBody, err := parseSize(o.maxBody)
+	if err != nil {
+		return fail(exitUsage, "%s", err)
+	}
+	if o.bodyTimeout <= 0 || o.idleTimeout <= 0 {
+		return fail(exitUsage, "--body-timeout and --idle-timeout must be positive durations, such as 30s or 2m")
+	}
+	if o.externalID != "" && o.roleARN == "" {
+		return fail(exitUsage, "--external-id goes with --role-arn: give the role to assume")
+	}
+	if o.roleARN != "" && (!strings.HasPrefix(o.roleARN, "arn:aws") || !strings.Contains(o.roleARN, ":role/")) {
+		return fail(exitUsage, "--role-arn %q is not a role ARN such as arn:aws:iam::123456789012:role/opensearch-writer", o.roleARN)
+	}
+	if o.caCert != "" && o.insecure {
+		return fail(exitUsage, "--cacert and --insecure contradict each other: give one")
+	}
 	var tlsConfig *tls.Config
 	if tlsOn {
 		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
@@ -145,26 +258,73 @@ func runProxy(args []string, stderr io.Writer) int {
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		if o.clientCA != "" {
-			pem, err := os.ReadFile(o.clientCA)
+			pool, err := readCAFile("--client-ca", o.clientCA)
 			if err != nil {
-				return fail(exitUsage, "cannot read --client-ca %s: %s", o.clientCA, rootCause(err))
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return fail(exitUsage, "--client-ca %s holds no PEM certificate", o.clientCA)
+				return fail(exitUsage, "%s", err)
 			}
 			tlsConfig.ClientCAs, tlsConfig.ClientAuth = pool, tls.RequireAndVerifyClientCert
 		}
+	}
+	var upstreamTLS *tls.Config
+	switch {
+	case o.caCert != "":
+		pool, err := readCAFile("--cacert", o.caCert)
+		if err != nil {
+			return fail(exitUsage, "%s", err)
+		}
+		upstreamTLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	case o.insecure:
+		upstreamTLS = &tls.Config{InsecureSkipVerify: true}
+	}
+	signingHost := o.signingHost
+	if signingHost == "" {
+		if u, err := url.Parse(o.upstream); err == nil {
+			signingHost = u.Host
+		}
+	}
+	service, hostRegion, err := signingScope(signingHost, o.service)
+	if err != nil {
+		return fail(exitUsage, "%s", err)
+	}
+	region := o.region
+	if region == "" {
+		region = hostRegion
+	}
+	var assumed aws.CredentialsProvider
+	if o.roleARN != "" {
+		assumed, err = assumeRole(o.roleARN, o.externalID, region)
+		if err != nil {
+			return fail(exitFailure, "%s", err)
+		}
+	}
+	var auth *basicAuthenticator
+	if users != nil {
+		auth = newBasicAuth(users, o.maxAuthFailures, log)
 	}
 
 	p, err := proxy.New(o.upstream, func(po *proxy.Options) {
 		po.Logger = log
 		po.Transport = func(to *transport.Options) {
-			to.Region, to.Service, to.SigningHost = o.region, o.service, o.signingHost
+			to.Region, to.Service, to.SigningHost = region, service, o.signingHost
+			if assumed != nil {
+				to.Credentials = assumed
+			}
+		}
+		po.UpstreamTLS = upstreamTLS
+		po.MaxBody = maxBody
+		po.BodyTimeout = o.bodyTimeout
+		po.PublicMetrics = o.publicMetrics
+		po.PublicURL = o.publicURL
+		if auth != nil {
+			po.Authenticate = auth.check
 		}
 	})
 	if err != nil {
 		return fail(exitUsage, "%s", strings.TrimPrefix(cliMessage(err), "sigv4: "))
+	}
+	if o.insecure {
+		log.Warn("sigv4 proxy: --insecure: the upstream's certificate is not verified; whoever answers at " + redactedURL(o.upstream) +
+			" gets the signed requests. Prefer --cacert with the tunnel's or the domain's CA")
 	}
 	// Credentials now, so that a proxy without any says so at once.
 	check, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, o.upstream, nil)
@@ -175,43 +335,94 @@ func runProxy(args []string, stderr io.Writer) int {
 		if isNoCredentials(err) {
 			return fail(exitFailure, "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE or --profile; on EC2, ECS or EKS the instance or container role was tried and gave none (%s)", oneLine(cliMessage(err)))
 		}
+		if o.roleARN != "" {
+			return fail(exitFailure, "assuming --role-arn %s failed: %s", o.roleARN, oneLine(cliMessage(err)))
+		}
 		return fail(exitFailure, "%s", oneLine(cliMessage(err)))
 	}
 
-	var h http.Handler = p
-	if users != nil {
-		h = basicAuth(users, p)
-	}
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fail(exitFailure, "cannot listen on %s: %s (another process there? choose another --listen)", o.listen, rootCause(err))
 	}
-	srv := &http.Server{Handler: h, TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: p, TLSConfig: tlsConfig, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: o.idleTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
 		l = tls.NewListener(l, tlsConfig)
 	}
-	log.Info("sigv4 proxy: listening", "address", scheme+"://"+l.Addr().String(), "upstream", o.upstream,
-		"basic_auth", users != nil, "client_certificates", o.clientCA != "")
+	log.Info("sigv4 proxy: listening", "address", scheme+"://"+l.Addr().String(), "upstream", redactedURL(o.upstream),
+		"basic_auth", users != nil, "client_certificates", o.clientCA != "", "role", o.roleARN, "max_body", maxBody,
+		"body_timeout", o.bodyTimeout, "idle_timeout", o.idleTimeout)
 
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	select {
 	case err := <-done:
 		return fail(exitFailure, "%s", err)
 	case sig := <-stop:
 		log.Info("sigv4 proxy: draining the requests in flight", "signal", sig.String())
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// Every request in flight ends within this: an unfinished body by
+		// --body-timeout, an upstream by its own timeout.
+		drain := max(30*time.Second, o.bodyTimeout+10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), drain)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
-			return fail(exitFailure, "requests still in flight after 30 s: %s", err)
+			srv.Close()
+			return fail(exitFailure, "requests still in flight after %s were cut off: %s", drain, err)
 		}
 		log.Info("sigv4 proxy: stopped")
 		return exitOK
 	}
+}
+
+// readCAFile reads a PEM file of CA certificates for the flag named.
+func readCAFile(flagName, path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s %s: %s", flagName, path, rootCause(err))
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s %s holds no PEM certificate", flagName, path)
+	}
+	return pool, nil
+}
+
+// redactedURL is u without its password, if it parses.
+func redactedURL(u string) string {
+	if v, err := url.Parse(u); err == nil {
+		return v.Redacted()
+	}
+	return "(the upstream URL)"
+}
+
+// assumeRole returns a provider of the role's credentials, through
+// aws-sdk-go-v2's STS AssumeRole provider, with the credentials the SDK's
+// default chain finds (and its endpoint settings, AWS_ENDPOINT_URL_STS
+// included). The transport keeps it in a credentials cache, refreshed
+// ahead of expiry like any other source. Nothing is fetched here.
+func assumeRole(roleARN, externalID, region string) (aws.CredentialsProvider, error) {
+	optFns := []func(*config.LoadOptions) error{}
+	if region != "" {
+		optFns = append(optFns, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background(), optFns...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration for --role-arn: %s", rootCause(err))
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1" // STS's global endpoint; the role's credentials are valid in every region
+	}
+	return stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN, func(ao *stscreds.AssumeRoleOptions) {
+		ao.RoleSessionName = "sigv4-proxy-" + strconv.FormatInt(time.Now().Unix(), 10)
+		if externalID != "" {
+			ao.ExternalID = aws.String(externalID)
+		}
+	}), nil
 }
 
 // isLoopback reports whether a listen host reaches this machine only.
@@ -264,37 +475,164 @@ func readBasicAuthFile(path string) (map[string][]byte, error) {
 	return users, nil
 }
 
-// basicAuth requires one of users' passwords on every request but the
-// health check (for load balancers). The client's Authorization is
-// consumed here: the proxy never forwards it. An unknown user's password is
-// compared with a hash of the users' highest cost, so that the time to
-// refuse does not tell which users exist.
-func basicAuth(users map[string][]byte, next http.Handler) http.Handler {
+// compareHash is bcrypt's comparison; tests count its calls.
+var compareHash = bcrypt.CompareHashAndPassword
+
+// basicAuthenticator requires one of its users' passwords, for
+// proxy.Options.Authenticate. The client's Authorization is consumed here:
+// the proxy never forwards it. What a guesser can learn or cost is bounded:
+//   - a request without credentials is refused without a bcrypt
+//     comparison (a browser sends one first, then asks for the password);
+//   - every refusal takes at least as long as a comparison at the highest
+//     cost among the users, whoever the user (known or not, whatever the
+//     cost of its hash), so that timing tells no user from another;
+//   - each client address (an IPv6 /64) may fail a limited number of times
+//     a minute; past it the answer is 429 with Retry-After, before any
+//     comparison.
+type basicAuthenticator struct {
+	users map[string][]byte
+	dummy []byte        // compared for an unknown user
+	floor time.Duration // the least time a refusal takes
+	limit *failureLimit
+	log   *slog.Logger
+}
+
+func newBasicAuth(users map[string][]byte, perMinute int, log *slog.Logger) *basicAuthenticator {
 	cost := bcrypt.MinCost
 	for _, h := range users {
 		if c, err := bcrypt.Cost(h); err == nil {
 			cost = max(cost, c)
 		}
 	}
-	dummyHash, _ := bcrypt.GenerateFromPassword([]byte("not a password"), cost)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == proxy.HealthPath {
-			next.ServeHTTP(w, r)
-			return
-		}
-		user, pass, ok := r.BasicAuth()
-		hash, known := users[user]
-		if !ok || !known || bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil {
-			// Compare anyway for an unknown user, so that timing does not
-			// tell which users exist.
-			if !known {
-				bcrypt.CompareHashAndPassword(dummyHash, []byte(pass))
-			}
-			w.Header().Set("WWW-Authenticate", `Basic realm="sigv4 proxy", charset="UTF-8"`)
-			http.Error(w, "sigv4 proxy: basic auth required", http.StatusUnauthorized)
-			return
-		}
+	a := &basicAuthenticator{users: users, limit: newFailureLimit(perMinute, time.Now), log: log}
+	a.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password"), cost)
+	for range 2 { // the slower of two, so that a cold first run does not set it
+		start := time.Now()
+		bcrypt.CompareHashAndPassword(a.dummy, []byte("a guess"))
+		a.floor = max(a.floor, time.Since(start))
+	}
+	return a
+}
+
+func (a *basicAuthenticator) check(w http.ResponseWriter, r *http.Request) bool {
+	client := clientKey(r)
+	if wait := a.limit.wait(client); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		http.Error(w, "sigv4 proxy: too many failed authentications from "+client+"; try again later", http.StatusTooManyRequests)
+		return false
+	}
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		challenge(w)
+		return false
+	}
+	start := time.Now()
+	hash, known := a.users[user]
+	if !known {
+		hash = a.dummy // the same work as for a user who exists
+	}
+	if compareHash(hash, []byte(pass)) == nil && known {
 		r.Header.Del("Authorization")
-		next.ServeHTTP(w, r)
-	})
+		return true
+	}
+	if a.limit.fail(client) {
+		a.log.Warn("sigv4 proxy: failed authentications over the limit; refusing with 429", "client", client)
+	}
+	if d := a.floor - time.Since(start); d > 0 {
+		time.Sleep(d)
+	}
+	challenge(w)
+	return false
+}
+
+func challenge(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="sigv4 proxy", charset="UTF-8"`)
+	http.Error(w, "sigv4 proxy: basic auth required", http.StatusUnauthorized)
+}
+
+// clientKey is the address failures are counted against: the client's IP,
+// or for IPv6 its /64, which one host usually holds whole.
+func clientKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return ip.String()
+}
+
+// failureLimit is a token bucket per client: perMinute failures, refilled
+// evenly over a minute. It holds at most maxClients buckets; past that,
+// full buckets (clients that have not failed lately) are dropped first.
+type failureLimit struct {
+	mu        sync.Mutex
+	perMinute float64
+	now       func() time.Time
+	buckets   map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+const maxClients = 10000
+
+func newFailureLimit(perMinute int, now func() time.Time) *failureLimit {
+	return &failureLimit{perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
+}
+
+// refill brings b up to now; the caller holds mu.
+func (l *failureLimit) refill(b *bucket, now time.Time) {
+	b.tokens = min(l.perMinute, b.tokens+now.Sub(b.at).Minutes()*l.perMinute)
+	b.at = now
+}
+
+// wait returns how long client must wait before its next attempt: zero
+// while it has failures left.
+func (l *failureLimit) wait(client string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[client]
+	if b == nil {
+		return 0
+	}
+	now := l.now()
+	l.refill(b, now)
+	if b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / l.perMinute * float64(time.Minute))
+}
+
+// fail counts a failure of client's and reports whether it used the last
+// one left.
+func (l *failureLimit) fail(client string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b := l.buckets[client]
+	if b == nil {
+		if len(l.buckets) >= maxClients {
+			for k, v := range l.buckets {
+				if l.refill(v, now); v.tokens >= l.perMinute {
+					delete(l.buckets, k)
+				}
+			}
+			if len(l.buckets) >= maxClients {
+				clear(l.buckets) // all failing at once: start again rather than grow
+			}
+		}
+		b = &bucket{tokens: l.perMinute, at: now}
+		l.buckets[client] = b
+	}
+	l.refill(b, now)
+	b.tokens = max(0, b.tokens-1)
+	return b.tokens < 1
 }

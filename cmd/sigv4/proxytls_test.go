@@ -8,9 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
+	"github.com/opensearch-sigv4/sigv4/sigv4test"
 )
 
 // testCA issues certificates for the listener-security test.
@@ -112,5 +117,89 @@ func TestProxyClientCertificates(t *testing.T) {
 	}
 	if e.Verifier.Accepted() != 1 {
 		t.Errorf("upstream accepted %d", e.Verifier.Accepted())
+	}
+}
+
+// TestProxyUpstreamCertificates: an upstream whose certificate a private CA
+// issued (an SSH tunnel to a VPC domain, with --signing-host) is refused
+// with the certificate error by default, trusted with --cacert, and
+// accepted unverified with --insecure, which logs a warning. Before the
+// fix the proxy had no way to name a CA or accept the tunnel's
+// certificate.
+func TestProxyUpstreamCertificates(t *testing.T) {
+	v, err := sigv4test.NewHandler(func(o *sigv4test.Options) {
+		o.Credentials = []aws.Credentials{testCredentials()}
+		o.Region, o.Service = testRegion, "es"
+		o.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := newTestCA(t)
+	scert, skey := ca.issue(t, true)
+	pair, _ := tls.X509KeyPair(scert, skey)
+	up := httptest.NewUnstartedServer(v)
+	up.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	up.StartTLS()
+	defer up.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, ca.pem, 0o600)
+	const domain = "vpc-logs-abc.ap-northeast-1.es.amazonaws.com"
+	for _, c := range []struct {
+		flags   []string
+		status  int
+		warning bool
+	}{
+		{nil, http.StatusBadGateway, false},
+		{[]string{"--cacert", caFile}, http.StatusOK, false},
+		{[]string{"--insecure"}, http.StatusOK, true},
+	} {
+		url, logs := startProxy(t, append(append([]string{"--region", testRegion, "--signing-host", domain}, c.flags...), up.URL)...)
+		res, err := http.Get(url + "/_cat/indices")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.status || (c.status == 502 && !strings.Contains(string(b), "certificate")) {
+			t.Errorf("%q: %d %s, want %d", c.flags, res.StatusCode, b, c.status)
+		}
+		if warned := strings.Contains(logs.String(), "the upstream's certificate is not verified"); warned != c.warning {
+			t.Errorf("%q: warning logged %v, want %v\n%s", c.flags, warned, c.warning, logs)
+		}
+	}
+	if v.Accepted() != 2 {
+		t.Errorf("upstream accepted %d, rejected %d; want 2", v.Accepted(), v.Rejected())
+	}
+}
+
+// TestRequestCACert: the curl-like command trusts a private CA with
+// --cacert, as curl does, and refuses the server's certificate without it.
+func TestRequestCACert(t *testing.T) {
+	v, err := sigv4test.NewHandler(func(o *sigv4test.Options) {
+		o.Credentials = []aws.Credentials{testCredentials()}
+		o.Region, o.Service = testRegion, "es"
+		o.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"ok":1}`)) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := newTestCA(t)
+	scert, skey := ca.issue(t, true)
+	pair, _ := tls.X509KeyPair(scert, skey)
+	up := httptest.NewUnstartedServer(v)
+	up.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	up.StartTLS()
+	defer up.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, ca.pem, 0o600)
+	if code, out, errs := tool(t, testSecret, "", "--region", testRegion, "--cacert", caFile, up.URL+"/"); code != 0 || out != `{"ok":1}` {
+		t.Errorf("with --cacert: exit %d, %q %q", code, out, errs)
+	}
+	if code, _, errs := tool(t, testSecret, "", "--region", testRegion, up.URL+"/"); code == 0 || !strings.Contains(errs, "certificate") {
+		t.Errorf("without --cacert: exit %d, %q", code, errs)
+	}
+	if code, _, errs := tool(t, testSecret, "", "--region", testRegion, "--cacert", filepath.Join(t.TempDir(), "none.pem"), up.URL+"/"); code == 0 || !strings.Contains(errs, "--cacert") {
+		t.Errorf("a missing --cacert file: exit %d, %q", code, errs)
 	}
 }

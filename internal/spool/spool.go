@@ -71,7 +71,8 @@ func (a *account) reserve(n int64) bool {
 
 // Spool is a body read once and kept for reading again. It is safe for
 // concurrent readers. A temporary file, if one was needed, is unlinked at
-// once and closed when the Spool is no longer reachable.
+// once and closed when the owner has called Release and every reader is
+// closed (or, for a spool never released, when it is no longer reachable).
 //
 // Whole in-memory chunks come from a pool and go back to it when the
 // owner has called Release and every reader has been closed (and is not
@@ -136,7 +137,7 @@ func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*S
 		default:
 			chunk = buf
 		}
-		n, err := io.ReadFull(r, chunk)
+		n, err := fill(r, chunk)
 		if n > 0 {
 			chunk = chunk[:n]
 			w.Write(chunk)
@@ -145,7 +146,7 @@ func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*S
 				return nil, werr
 			}
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if err == io.EOF {
 			break
 		}
 		if err != nil {
@@ -161,6 +162,19 @@ func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*S
 		runtime.AddCleanup(s, (*account).refund, s.acct)
 	}
 	return s, nil
+}
+
+// fill reads from r until buf is full, r ends (io.EOF) or r fails. Unlike
+// io.ReadFull it hands back r's own error as it is: an io.ErrUnexpectedEOF
+// from r (a request body whose client went away before its declared
+// length) is a failure, never the end of the body.
+func fill(r io.Reader, buf []byte) (n int, err error) {
+	for n < len(buf) && err == nil {
+		var m int
+		m, err = r.Read(buf[n:])
+		n += m
+	}
+	return n, err
 }
 
 // chunkLen is the length of the next in-memory chunk: a whole chunk, or
@@ -263,6 +277,9 @@ func (s *Spool) Release() {
 func (s *Spool) unref() {
 	if s.refs.Add(-1) == 0 {
 		s.recycle()
+		if s.file != nil {
+			s.file.Close() // no reader is left, and Reader makes no more
+		}
 	}
 }
 
@@ -279,15 +296,15 @@ func (s *Spool) InMemory() bool { return s.file == nil }
 // after Release one whose Read returns ErrReleased. The reader must be
 // closed for the spool's chunks to be reused.
 func (s *Spool) Reader() io.ReadCloser {
-	if s.file != nil {
-		return readCloser{io.NewSectionReader(s.file, 0, s.size), s}
-	}
 	for {
 		n := s.refs.Load()
 		if n <= 0 || s.released.Load() {
 			return readCloser{releasedReader{}, s}
 		}
 		if s.refs.CompareAndSwap(n, n+1) {
+			if s.file != nil {
+				return &fileReader{SectionReader: io.NewSectionReader(s.file, 0, s.size), s: s}
+			}
 			return &chunkReader{s: s, chunks: s.chunks}
 		}
 	}
@@ -295,8 +312,32 @@ func (s *Spool) Reader() io.ReadCloser {
 
 // Of returns the spool behind a reader that Reader made, or nil.
 func Of(r io.Reader) *Spool {
-	if c, ok := r.(*chunkReader); ok {
+	switch c := r.(type) {
+	case *chunkReader:
 		return c.s
+	case *fileReader:
+		return c.s
+	}
+	return nil
+}
+
+// fileReader reads a spool's temporary file. It holds one of the spool's
+// references until it is closed, so that the file is closed, not only
+// unlinked, once the owner has released the spool and every reader is
+// closed: an unlinked file holds its disk space until its last descriptor
+// is closed, and a proxy's request must not leave that to the garbage
+// collector. A read in progress when the file is closed fails; the
+// descriptor itself is closed only when that read has returned.
+type fileReader struct {
+	*io.SectionReader
+	s      *Spool
+	closed atomic.Bool
+}
+
+// Close drops the reader's reference. Closing twice does nothing.
+func (f *fileReader) Close() error {
+	if f.closed.CompareAndSwap(false, true) {
+		f.s.unref()
 	}
 	return nil
 }
