@@ -81,3 +81,54 @@ func TestAccessLogLine(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsByMethodAndCode: the requests counter and the duration
+// histogram count each request under its method (from the fixed set, any
+// other as "other") and status code, the same series again for the same
+// method and code.
+func TestMetricsByMethodAndCode(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer up.Close()
+	url := startProxy(t, up.URL, nil)
+	send := func(method, path string) {
+		req, _ := http.NewRequest(method, url+path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	for range 3 {
+		send("GET", "/logs/_search")
+	}
+	send("GET", "/missing")
+	send("PUT", "/logs")
+	send("BREW", "/pot")
+	send("PROPFIND", "/x")
+	res, err := http.Get(url + proxy.MetricsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	page.ReadFrom(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`sigv4_proxy_requests_total{code="200",method="GET"} 3`,
+		`sigv4_proxy_requests_total{code="404",method="GET"} 1`,
+		`sigv4_proxy_requests_total{code="200",method="PUT"} 1`,
+		`sigv4_proxy_requests_total{code="200",method="other"} 2`,
+		`sigv4_proxy_request_duration_seconds_count{method="GET"} 4`,
+		`sigv4_proxy_request_duration_seconds_count{method="other"} 2`,
+	} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the metrics page lacks %s", want)
+		}
+	}
+	if strings.Contains(page.String(), "BREW") || strings.Contains(page.String(), "PROPFIND") {
+		t.Error("a client's own method is a label")
+	}
+}
