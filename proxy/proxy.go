@@ -378,6 +378,14 @@ func (p *Proxy) tooLarge(w http.ResponseWriter, r *http.Request) {
 // segments dropped and case ignored: every reading that a server, a load
 // balancer or a later decode could make of it.
 func ownPath(raw string) (name string, own bool) {
+	if !strings.Contains(raw, "%") && !containsFoldASCII(raw, "_sigv4") {
+		return "", false // the common case, without an allocation
+	}
+	return readOwnPath(raw)
+}
+
+// readOwnPath is ownPath without its shortcut: every reading, in full.
+func readOwnPath(raw string) (name string, own bool) {
 	p := raw
 	for range 4 {
 		d := percentDecodeAll(p)
@@ -412,6 +420,27 @@ func ownPath(raw string) (name string, own bool) {
 		}
 	}
 	return resolved[1], true
+}
+
+// containsFoldASCII reports whether s holds sub (lower-case ASCII) in any
+// case.
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // percentDecodeAll decodes every %XX escape in s; a '%' without two hex

@@ -346,13 +346,18 @@ func (t *Transport) settleScope(endpoint string) error {
 // (the offset is learned from the response's Date header, unless it carries
 // an Age header) or for an invalid or expired token (the credentials are
 // invalidated, when the provider has an Invalidate method), the request is
-// signed again and sent once more, when its body can be replayed. A request
+// signed again and sent once more, when its body can be replayed. A session
+// token the response echoes is redacted from its headers and, unless it is
+// a 2xx, from its body (which then has no Content-Length; a gzip or
+// deflate body is handed back decompressed). A request
 // that cannot be signed is not sent: the error says why, and req's body is
 // closed. A body without GetBody is read once into a spool (memory up to 16
 // MiB, and up to 128 MiB for all such bodies in flight in the process; a
 // temporary file beyond) that serves this call's sends and retries; its
-// memory is reused once the call has returned and the base has closed
-// every reader of it, so the returned response's Request.GetBody may fail.
+// memory is reused (and its file closed) once the call has returned and the
+// base has closed every reader of it, so the returned response's
+// Request.GetBody may fail (a body shorter than 32 KiB, held apart, stays
+// readable).
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, &Error{Op: "check the request", Err: errors.New("the request is nil")}

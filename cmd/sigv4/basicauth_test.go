@@ -34,20 +34,27 @@ func attempt(a *basicAuthenticator, addr, user, pass string) (*httptest.Response
 // for an unknown user as for known users whose hashes have different
 // costs (4 and 8 here; htpasswd -B writes 5, often raised), so that
 // response times tell neither which users exist nor which is which. Before
-// the fix the cost-4 user was refused about 16 times faster than the others.
+// the fix the cost-4 user was refused about 16 times faster than the others
+// (the test allows a factor of 3, for a loaded machine).
 func TestBasicAuthTimingTellsNoUser(t *testing.T) {
 	cheap, _ := bcrypt.GenerateFromPassword([]byte("right"), 4)
 	dear, _ := bcrypt.GenerateFromPassword([]byte("right"), 8)
 	a := newBasicAuth(map[string][]byte{"alice": cheap, "bob": dear}, 1000, quietLog())
-	median := func(user string) time.Duration {
-		var d []time.Duration
-		for i := range 5 {
+	// The users take turns, so that a load on the machine weighs on each
+	// alike.
+	users := []string{"alice", "bob", "mallory"}
+	times := map[string][]time.Duration{}
+	for i := range 7 {
+		for _, user := range users {
 			w, took, ok := attempt(a, "192.0.2."+strconv.Itoa(i)+":1234", user, "wrong")
 			if ok || w.Code != http.StatusUnauthorized {
 				t.Fatalf("%s with a wrong password: %d", user, w.Code)
 			}
-			d = append(d, took)
+			times[user] = append(times[user], took)
 		}
+	}
+	median := func(user string) time.Duration {
+		d := times[user]
 		slices.Sort(d)
 		return d[len(d)/2]
 	}
@@ -55,7 +62,7 @@ func TestBasicAuthTimingTellsNoUser(t *testing.T) {
 	t.Logf("median time to refuse: alice (cost 4) %v, bob (cost 8) %v, unknown %v", alice, bob, mallory)
 	slowest := max(alice, bob, mallory)
 	for name, d := range map[string]time.Duration{"alice": alice, "bob": bob, "an unknown user": mallory} {
-		if d < slowest/2 {
+		if d < slowest/3 {
 			t.Errorf("%s is refused in %v, another in %v: timing tells them apart", name, d, slowest)
 		}
 	}
