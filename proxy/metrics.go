@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,7 +26,24 @@ type metrics struct {
 	fetches       prometheus.Counter
 	fetchFailures prometheus.Counter
 	handler       http.Handler // serves the registry holding the above
+
+	// The children of requests and duration, by method label (methods)
+	// and status code (100-599, and one slot for "other"), once used:
+	// WithLabelValues hashes its labels and formats the code on every
+	// call.
+	requestsBy [len(methods)][codeSlots]atomic.Pointer[prometheus.Counter]
+	durationBy [len(methods)]atomic.Pointer[prometheus.Observer]
 }
+
+// methods are the method labels, a fixed set: a client chooses its
+// method, and a label per method it invents would grow the metrics page
+// and the memory without bound. The last, "other", is for any other
+// method.
+var methods = [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions, "other"}
+
+// codeSlots is one slot per status code from 100 to 599, and one for
+// "other".
+const codeSlots = 501
 
 func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
@@ -55,9 +73,31 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) observe(method string, status int, in, out int64, took time.Duration) {
-	method = methodLabel(method)
-	m.requests.WithLabelValues(method, codeLabel(status)).Inc()
-	m.duration.WithLabelValues(method).Observe(took.Seconds())
+	mi := len(methods) - 1
+	for i, name := range methods[:len(methods)-1] {
+		if method == name {
+			mi = i
+			break
+		}
+	}
+	ci := codeSlots - 1
+	if status >= 100 && status <= 599 {
+		ci = status - 100
+	}
+	c := m.requestsBy[mi][ci].Load()
+	if c == nil {
+		child := m.requests.WithLabelValues(methods[mi], codeLabel(status))
+		c = &child
+		m.requestsBy[mi][ci].Store(c)
+	}
+	(*c).Inc()
+	d := m.durationBy[mi].Load()
+	if d == nil {
+		child := m.duration.WithLabelValues(methods[mi])
+		d = &child
+		m.durationBy[mi].Store(d)
+	}
+	(*d).Observe(took.Seconds())
 	m.bytesIn.Add(float64(in))
 	m.bytesOut.Add(float64(out))
 }
@@ -89,17 +129,6 @@ func (f fetchCounter) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		f.m.fetchFailures.Inc()
 	}
 	return c, err
-}
-
-// methodLabel is a request method as a label value, from a fixed set: a
-// client chooses its method, and a label per method it invents would grow
-// the metrics page and the memory without bound.
-func methodLabel(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions:
-		return m
-	}
-	return "other"
 }
 
 // codeLabel is a status code as a label value: the codes HTTP defines

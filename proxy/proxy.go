@@ -218,6 +218,11 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 		if to.Base == nil {
 			base := http.DefaultTransport.(*http.Transport).Clone()
 			base.ResponseHeaderTimeout = o.UpstreamTimeout
+			// Every request goes to the one upstream: keep as many idle
+			// connections to it as to all hosts (net/http keeps 2 per
+			// host), or concurrent clients make the proxy dial and close
+			// a connection for most requests.
+			base.MaxIdleConnsPerHost = base.MaxIdleConns
 			if o.UpstreamTLS != nil {
 				base.TLSClientConfig = o.UpstreamTLS.Clone()
 			}
@@ -243,6 +248,7 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 			}
 		},
 		Transport:      tr,
+		BufferPool:     copyBuffers{},
 		FlushInterval:  flushDelay,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
@@ -301,14 +307,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = in
 	}
 	defer func() {
-		took := time.Since(start)
+		end := time.Now()
+		took := end.Sub(start)
 		status := rec.status
 		if rec.gone {
 			status = StatusClientClosed
 		}
 		p.m.observe(r.Method, status, in.n.Load(), rec.bytes, took)
-		p.log.LogAttrs(context.Background(), slog.LevelInfo, "sigv4 proxy", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", status), slog.Int64("bytes", rec.bytes), slog.Duration("duration", took.Round(time.Microsecond)))
+		p.logAccess(context.Background(), end, r.Method, r.URL.Path, status, rec.bytes, took)
 	}()
 	if isOwn {
 		p.serveOwn(rec, r, own)
@@ -632,6 +638,25 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	p.log.Warn("sigv4 proxy: upstream failed", "path", r.URL.Path, "status", status, "error", err.Error())
 	writeError(w, status, "sigv4_proxy_exception", "sigv4 proxy: the request to "+p.upstream.Redacted()+" failed: "+err.Error())
+}
+
+// copyBufferSize is the size of the buffer ReverseProxy copies a
+// response body through: its own default.
+const copyBufferSize = 32 << 10
+
+// copyBufferPool holds the response copy buffers between requests, which
+// ReverseProxy would otherwise allocate and clear for every response.
+var copyBufferPool = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
+
+// copyBuffers is the proxy's httputil.BufferPool.
+type copyBuffers struct{}
+
+func (copyBuffers) Get() []byte { return copyBufferPool.Get().(*[copyBufferSize]byte)[:] }
+
+func (copyBuffers) Put(b []byte) {
+	if len(b) == copyBufferSize {
+		copyBufferPool.Put((*[copyBufferSize]byte)(b))
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

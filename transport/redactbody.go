@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // redactingBody hands back a response body with every session token it
@@ -27,6 +28,21 @@ type redactingBody struct {
 }
 
 var redacted = []byte("<redacted>")
+
+// escapedMemo is the last token jsonEscapedMemo escaped, and its escaped
+// form: the tokens of one transport change only at a credential refresh.
+var escapedMemo atomic.Pointer[[2]string]
+
+// jsonEscapedMemo is jsonEscaped(token), without an allocation when the
+// token is the last one asked for.
+func jsonEscapedMemo(token string) string {
+	if m := escapedMemo.Load(); m != nil && m[0] == token {
+		return m[1]
+	}
+	e := jsonEscaped(token)
+	escapedMemo.Store(&[2]string{token, e})
+	return e
+}
 
 // tokenPatterns returns the forms in which a response may echo tokens:
 // as they are, and as a JSON encoder that escapes '/' writes them.
@@ -53,17 +69,27 @@ func tokenPatterns(tokens []string) (patterns [][]byte, hold int) {
 // upstream's length would get a cut body. Without a token, res is left as
 // it is.
 func redactResponse(res *http.Response, tokens ...string) {
-	patterns, hold := tokenPatterns(tokens)
-	if len(patterns) == 0 {
+	// The header pass runs for every response: its patterns are strings,
+	// compared without a conversion, and nothing is allocated unless a
+	// header echoes a token.
+	var patterns [4]string
+	n := 0
+	for _, t := range tokens {
+		if t != "" && n+2 <= len(patterns) {
+			patterns[n], patterns[n+1] = t, jsonEscapedMemo(t)
+			n += 2
+		}
+	}
+	if n == 0 {
 		return
 	}
 	for k, vs := range res.Header {
 		var out []string // a copy: the values may be shared with another map
 		for i, v := range vs {
 			w := v
-			for _, p := range patterns {
-				if strings.Contains(w, string(p)) {
-					w = strings.ReplaceAll(w, string(p), string(redacted))
+			for _, p := range patterns[:n] {
+				if strings.Contains(w, p) {
+					w = strings.ReplaceAll(w, p, string(redacted))
 				}
 			}
 			if w != v && out == nil {
@@ -80,6 +106,7 @@ func redactResponse(res *http.Response, tokens ...string) {
 	if res.StatusCode < 300 || res.Body == nil || res.Body == http.NoBody {
 		return
 	}
+	bodyPatterns, hold := tokenPatterns(tokens)
 	body := res.Body
 	switch enc := strings.ToLower(strings.TrimSpace(res.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
@@ -92,7 +119,7 @@ func redactResponse(res *http.Response, tokens ...string) {
 		// sends its refusals uncompressed, and this body is left alone.
 		return
 	}
-	res.Body = &redactingBody{body: body, patterns: patterns, hold: hold}
+	res.Body = &redactingBody{body: body, patterns: bodyPatterns, hold: hold}
 	res.ContentLength = -1
 	res.Header.Del("Content-Length")
 }

@@ -1,10 +1,12 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -369,7 +371,8 @@ func (t *Transport) settleScope(endpoint string) error {
 // temporary file beyond) that serves this call's sends and retries; its
 // memory is reused (and its file closed) once the call has returned and the
 // base has closed every reader of it, so the returned response's
-// Request.GetBody fails.
+// Request.GetBody may fail (a body shorter than 32 KiB, held apart, stays
+// readable).
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req == nil {
 		return nil, &Error{Op: "check the request", Err: errors.New("the request is nil")}
@@ -405,6 +408,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// memory may be reused when the base has closed every one.
 		if sp := spool.Of(r.Body); sp != nil {
 			defer sp.Release()
+			if b, ok := sp.Bytes(); ok {
+				// A small body in a piece of its own goes as an in-memory
+				// reader, which net/http writes with the headers in one
+				// write: for a reader it does not know, it sends the
+				// headers alone first, a system call and a packet more.
+				r.Body.Close()
+				r.Body = io.NopCloser(bytes.NewReader(b))
+				r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+			}
 		}
 	}
 	bodyClosed = true // the base RoundTripper closes it from here on

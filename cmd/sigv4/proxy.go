@@ -181,6 +181,10 @@ func signingScope(host, service string) (svc, region string, err error) {
 // runProxy runs `sigv4 proxy` until SIGTERM or SIGINT, then drains the
 // requests in flight and exits 0.
 func runProxy(args []string, stderr io.Writer) int {
+	// One write for the log lines that arrive together, not one per line.
+	lw := newLogWriter(stderr)
+	defer lw.Close()
+	stderr = lw
 	o, err := parseProxy(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK

@@ -292,6 +292,18 @@ func (s *Spool) Len() int64 { return s.size }
 // InMemory reports whether the body is held in memory.
 func (s *Spool) InMemory() bool { return s.file == nil }
 
+// Bytes returns the body when it is held in memory in one piece of its
+// own, which no other spool will ever reuse: a body shorter than a chunk
+// whose length was known. Its bytes must not be changed, and may be read
+// after Release. ok is false for any other body (empty, in pooled chunks,
+// in a file).
+func (s *Spool) Bytes() (b []byte, ok bool) {
+	if s.file != nil || len(s.chunks) != 1 || len(s.pooled) != 0 {
+		return nil, false
+	}
+	return s.chunks[0], true
+}
+
 // Reader returns a new reader of the whole body, from its first byte, or
 // after Release one whose Read returns ErrReleased. The reader must be
 // closed for the spool's chunks to be reused.

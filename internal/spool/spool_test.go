@@ -436,3 +436,45 @@ func TestBudgetTakenWholeForAKnownLength(t *testing.T) {
 		t.Errorf("%d bytes in use after both are released", n)
 	}
 }
+
+// TestBytesOnlyForAPieceOfItsOwn: Bytes gives a small body of known length
+// (held in a piece no other spool reuses), still readable after Release
+// and after other spools have taken and given back pooled chunks, and
+// refuses bodies of unknown length (pooled chunks), in several chunks, in
+// a file, and empty ones.
+func TestBytesOnlyForAPieceOfItsOwn(t *testing.T) {
+	read := func(b []byte, size, memory int64) *Spool {
+		t.Helper()
+		s, err := Read(context.Background(), onlyReader{bytes.NewReader(b)}, io.Discard, memory, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	want := body(1000)
+	s := read(want, 1000, DefaultMemory)
+	got, ok := s.Bytes()
+	if !ok || !bytes.Equal(got, want) {
+		t.Fatalf("Bytes() = %d bytes, %v; want the 1000-byte body", len(got), ok)
+	}
+	s.Release()
+	for range 4 {
+		o, _ := spoolOf(t, 3*chunkSize)
+		o.Release()
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("the bytes changed after Release")
+	}
+	for name, s := range map[string]*Spool{
+		"unknown length":  read(body(1000), -1, DefaultMemory),
+		"several chunks":  read(body(3*chunkSize), 3*chunkSize, DefaultMemory),
+		"in a file":       read(body(1000), 1000, 100),
+		"empty":           read(nil, 0, DefaultMemory),
+		"over its length": read(body(1000), 10, DefaultMemory),
+	} {
+		if b, ok := s.Bytes(); ok {
+			t.Errorf("%s: Bytes() = %d bytes, true; want false", name, len(b))
+		}
+		s.Release()
+	}
+}
