@@ -161,14 +161,25 @@ type headerMemo struct {
 	signed    span // the signed-header list within post
 }
 
-// headersFor returns the header memo for k, or nil when it holds another
-// key.
-func (m *memos) headersFor(k *headerKey) *headerMemo {
-	if hm := m.headers.Load(); memoOff&offHeaders == 0 && hm != nil && hm.headerKey == *k {
+// headersFor returns the header memo of a request that signs only the
+// signer's own headers (hs) with the values own, making it on a miss.
+func (m *memos) headersFor(hs *headerSet, own *ownValues) *headerMemo {
+	k := headerKey{host: own.host, payload: own.payload.constant, token: own.token, setHash: hs.setHash}
+	if hm := m.headers.Load(); hm != nil && hm.headerKey == k {
 		return hm
 	}
-	return nil
+	hm := newHeaderMemo(&k, hs.list, own)
+	m.headers.Store(hm)
+	return hm
 }
 
-// keepHeaders makes hm the header memo.
-func (m *memos) keepHeaders(hm *headerMemo) { m.headers.Store(hm) }
+// newHeaderMemo makes the header memo for k from the signer's own headers.
+func newHeaderMemo(k *headerKey, headers []signedHeader, own *ownValues) *headerMemo {
+	section, signed, dateAt := appendHeaderSection(nil, headers, own)
+	after := dateAt + len(own.date)
+	return &headerMemo{
+		headerKey: *k,
+		pre:       section[:dateAt:dateAt], post: section[after:],
+		signed: span{signed.start - after, signed.end - after},
+	}
+}

@@ -158,10 +158,9 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	if err != nil {
 		return err
 	}
-	var date []byte
-	date, w.dateText = s.memos.amzDate(sg.date[:0], t)
+	date, dateText := s.memos.amzDate(sg.date[:0], t)
 	sg.date = date
-	own := ownValues{host: w.host, date: date, payload: ph, token: creds.SessionToken}
+	own := ownValues{host: w.host, date: date, dateText: dateText, payload: ph, token: creds.SessionToken}
 	creq, signed := sg.buildCanonicalRequest(&s.memos, req.Method, &w, &hs, &own)
 
 	var day [8]byte
@@ -275,9 +274,8 @@ type wire struct {
 	pathCanonical bool // the wire path is its own canonical URI
 	query         []byte
 	pairs         []queryPair
-	queryChanged  bool   // the wire query is not the request's
-	s3            bool   // S3 path rules
-	dateText      string // X-Amz-Date shared by the second's requests; "" if none
+	queryChanged  bool // the wire query is not the request's
+	s3            bool // S3 path rules
 }
 
 // wireForm settles the host, path and query that are signed and sent
@@ -417,10 +415,11 @@ func constantPayload(v string) payload { return payload{hex: unsafeBytes(v), con
 
 // ownValues are the values of the headers the signer sets itself.
 type ownValues struct {
-	host    string
-	date    []byte
-	payload payload
-	token   string
+	host     string
+	date     []byte
+	dateText string // date, as the string the second's requests share; "" if none
+	payload  payload
+	token    string
 }
 
 // buildCanonicalRequest writes the canonical request: method, canonical URI
@@ -450,12 +449,7 @@ func (sg *signing) buildCanonicalRequest(m *memos, method string, w *wire, hs *h
 		// Only the signer's own headers and a constant payload hash (a
 		// request without a body): the section is the same for every
 		// request to the host with the token but for X-Amz-Date.
-		k := headerKey{host: own.host, payload: own.payload.constant, token: own.token, setHash: hs.setHash}
-		hm := m.headersFor(&k)
-		if hm == nil {
-			hm = newHeaderMemo(&k, hs.list, own)
-			m.keepHeaders(hm)
-		}
+		hm := m.headersFor(hs, own)
 		b = append(b, hm.pre...)
 		b = append(b, own.date...)
 		at := len(b)
@@ -497,17 +491,6 @@ func appendHeaderSection(b []byte, headers []signedHeader, own *ownValues) ([]by
 	signed.end = len(b)
 	b = append(b, '\n')
 	return append(b, own.payload.hex...), signed, dateAt
-}
-
-// newHeaderMemo makes the header memo for k from the signer's own headers.
-func newHeaderMemo(k *headerKey, headers []signedHeader, own *ownValues) *headerMemo {
-	section, signed, dateAt := appendHeaderSection(nil, headers, own)
-	after := dateAt + len(own.date)
-	return &headerMemo{
-		headerKey: *k,
-		pre:       section[:dateAt:dateAt], post: section[after:],
-		signed: span{signed.start - after, signed.end - after},
-	}
 }
 
 // buildStringToSign writes the string to sign: algorithm, date, credential
@@ -570,7 +553,7 @@ func (sg *signing) apply(req *http.Request, w *wire, hs *headerSet, own *ownValu
 	if own.payload.constant == "" {
 		n += len(own.payload.hex)
 	}
-	if w.dateText == "" {
+	if own.dateText == "" {
 		n += len(own.date)
 	}
 	vals, buf := keptRoom(n)
@@ -590,7 +573,7 @@ func (sg *signing) apply(req *http.Request, w *wire, hs *headerSet, own *ownValu
 	}
 
 	// vals: X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization.
-	if vals[0] = w.dateText; vals[0] == "" {
+	if vals[0] = own.dateText; vals[0] == "" {
 		start := len(buf)
 		buf = append(buf, own.date...)
 		vals[0] = mark(start)
