@@ -536,14 +536,35 @@ type authorization struct {
 	sig           *[sha256.Size]byte
 }
 
+// size is the length of the Authorization header's value.
+func (a *authorization) size() int {
+	return len(algorithm+" Credential=") + len(a.akid) + 1 + len(a.scope) +
+		len(", SignedHeaders=") + len(a.signed) + len(", Signature=") + 2*sha256.Size
+}
+
+// appendTo appends the Authorization header's value to b, writing the
+// signature's hex in place when b has room for it (as keptRoom's has).
+func (a *authorization) appendTo(b []byte) []byte {
+	b = append(b, algorithm+" Credential="...)
+	b = append(b, a.akid...)
+	b = append(b, '/')
+	b = append(b, a.scope...)
+	b = append(b, ", SignedHeaders="...)
+	b = append(b, a.signed...)
+	b = append(b, ", Signature="...)
+	end := len(b) + 2*sha256.Size
+	b = slices.Grow(b, 2*sha256.Size)
+	hexSum((*[2 * sha256.Size]byte)(b[len(b):end]), a.sig)
+	return b[:end]
+}
+
 // apply writes the wire form and the signature into the request. The
 // strings the request keeps (the wire path and query when they changed, a
 // computed payload hash and Authorization) and its four header values
 // share one allocation (see keptRoom); X-Amz-Date is the second's shared
 // string.
 func (sg *signing) apply(req *http.Request, w *wire, hs *headerSet, own *ownValues, auth authorization) {
-	n := len(algorithm+" Credential=") + len(auth.akid) + 1 + len(auth.scope) +
-		len(", SignedHeaders=") + len(auth.signed) + len(", Signature=") + 2*sha256.Size
+	n := auth.size()
 	if w.pathChanged {
 		n += len(w.path)
 	}
@@ -585,17 +606,7 @@ func (sg *signing) apply(req *http.Request, w *wire, hs *headerSet, own *ownValu
 	}
 	vals[2] = own.token
 	start := len(buf)
-	buf = append(buf, algorithm+" Credential="...)
-	buf = append(buf, auth.akid...)
-	buf = append(buf, '/')
-	buf = append(buf, auth.scope...)
-	buf = append(buf, ", SignedHeaders="...)
-	buf = append(buf, auth.signed...)
-	buf = append(buf, ", Signature="...)
-	end := len(buf) + 2*sha256.Size // the hex is written in place, in n
-	buf = slices.Grow(buf, 2*sha256.Size)
-	hexSum((*[2 * sha256.Size]byte)(buf[len(buf):end]), auth.sig)
-	buf = buf[:end]
+	buf = auth.appendTo(buf)
 	vals[3] = mark(start)
 
 	h := req.Header
