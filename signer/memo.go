@@ -55,7 +55,11 @@ import (
 // A memo of the string to sign's prefix, Authorization's prefix and the key
 // for each second was measured and removed: it saved nothing measurable
 // with all hits (+2%, noise) and cost 20% and an allocation at every new
-// second (1572 against 1962 cpu-ns/op without it, p=0.007).
+// second (1572 against 1962 cpu-ns/op without it, p=0.007). So was a memo
+// of the HMAC's inner state after the string to sign's first block, from
+// which each signature resumed (one SHA-256 block fewer; never in FIPS
+// mode): 1584 cpu-ns/op all hits with it, 1557 without (noise), and 22%
+// more at every new second (1614 against 1324, p<0.001).
 type memos struct {
 	date    atomic.Pointer[dateMemo]
 	headers atomic.Pointer[headerMemo]
