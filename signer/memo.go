@@ -31,16 +31,16 @@ import (
 //	         service                                               key.go)                  full (keyCacheSize)
 //
 // What they save, measured with BenchmarkSignClock (bench/signclock_test.go),
-// cpu-ns/op, each binary's runs interleaved (10 each) on a loaded 2-core
-// machine whose noise was about +-10%:
+// cpu-ns/op, each binary's runs interleaved (8 to 10 each) on a loaded
+// 2-core machine whose noise was about +-10%:
 //
 //   - date, host, scope and creds together: 120 ns/op (6%) with every
 //     signing in the same second (1876 with them, 1996 without, p=0.17;
 //     without them all hits took 8.5% longer than before this file
 //     existed, p=0.002, against 2% with them); one by one each is within
-//     the noise (-8% to +2%). Without the date memo a new
-//     second also takes one allocation fewer, X-Amz-Date going into the
-//     request's one allocation (keptRoom).
+//     the noise (-8% to +2%). Without the date memo a new second takes one
+//     allocation fewer, X-Amz-Date going into the request's one allocation
+//     (keptRoom), and all hits no longer share X-Amz-Date's string.
 //   - headers: +4% without it (2437 against 2344 all hits), within the
 //     noise in two runs; kept as the largest single saving, so that all
 //     hits stay within 10% of the signer before the memos were gathered
