@@ -96,8 +96,8 @@ func isHex(c byte) bool {
 }
 
 // hexSum writes a SHA-256 sum in lower-case hex, four bytes at a time
-// in a machine word (several times faster than encoding/hex's table loop
-// on this hot path).
+// in a machine word: 1.5 to 1.7 times as fast as encoding/hex's table loop
+// (BenchmarkHexSum), on a path every signing takes twice.
 func hexSum(dst *[2 * 32]byte, sum *[32]byte) {
 	for i := 0; i < 8; i++ {
 		binary.BigEndian.PutUint64(dst[8*i:], hexWord(binary.BigEndian.Uint32(sum[4*i:])))

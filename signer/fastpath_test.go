@@ -129,10 +129,9 @@ func TestWireQueryIsTheRuleByParts(t *testing.T) {
 }
 
 // TestMemosNeverChangeTheSignature signs a run of requests with one
-// long-lived Signer, whose memos (checked credentials, wire host, date,
-// the string to sign's start and its HMAC state, the canonical header
-// section of a request without a body) carry over from one
-// request to the next, and with a new Signer for each; every header must
+// long-lived Signer, whose memos (memo.go) and pooled scratch (a
+// signing's HMAC for its last key) carry over from one request to the
+// next, and with a new Signer for each; every header must
 // agree. The run changes one thing at a time: the second, the secret under
 // the same key id, the key id, the token (one with white space to trim),
 // the region, the host and its scheme, the payload hash, a header of the

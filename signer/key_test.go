@@ -3,32 +3,39 @@ package signer
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 )
 
-// TestHMACBothPaths: the saved-state path and the fallback agree with
-// crypto/hmac.
-func TestHMACBothPaths(t *testing.T) {
-	for _, n := range []int{0, 1, 55, 56, 63, 64, 65, 130, 1000} {
-		key := []byte("a derived key of exactly 32 byte")
-		msg := make([]byte, n)
-		for i := range msg {
-			msg[i] = byte(i * 7)
-		}
-		m := hmac.New(sha256.New, key)
-		m.Write(msg)
-		want := m.Sum(nil)
+// TestDeriveKey: the signing key of AWS's worked example (secret
+// wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 20150830, us-east-1, iam).
+func TestDeriveKey(t *testing.T) {
+	k := deriveKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "iam")
+	const want = "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
+	if got := hex.EncodeToString(k.key[:]); got != want {
+		t.Fatalf("signing key %s, want %s", got, want)
+	}
+}
 
-		k := newDerivedKey(key)
-		var got [sha256.Size]byte
-		hmacSHA256(k, msg, &got, sha256.New(), nil)
-		if string(got[:]) != string(want) {
-			t.Errorf("saved states, %d bytes: wrong HMAC", n)
+// TestBuildSignatureKeepsHMACPerKey: a signing that reuses its HMAC for the
+// same key, and makes a new one for another, gives crypto/hmac's answer
+// every time, whatever the order of keys and the length of the message.
+func TestBuildSignatureKeepsHMACPerKey(t *testing.T) {
+	keys := []*derivedKey{
+		deriveKey("secret-a", "20261201", "us-east-1", "es"),
+		deriveKey("secret-b", "20261201", "us-east-1", "es"),
+	}
+	sg := signingPool.New().(*signing)
+	for i, n := range []int{0, 1, 55, 56, 63, 64, 65, 130, 1000, 64, 0} {
+		key := keys[i%3%2] // a, b, a, a, b, a, ...
+		msg := make([]byte, n)
+		for j := range msg {
+			msg[j] = byte(j * 7)
 		}
-		k.inner, k.outer = nil, nil
-		hmacSHA256(k, msg, &got, sha256.New(), nil)
-		if string(got[:]) != string(want) {
-			t.Errorf("fallback, %d bytes: wrong HMAC", n)
+		m := hmac.New(sha256.New, key.key[:])
+		m.Write(msg)
+		if got := sg.buildSignature(key, msg); string(got[:]) != string(m.Sum(nil)) {
+			t.Errorf("message of %d bytes, key %d: wrong HMAC", n, i%3%2)
 		}
 	}
 }

@@ -570,3 +570,25 @@ func TestHostAsGoSendsIt(t *testing.T) {
 		}
 	}
 }
+
+// TestSignerPrintsNoFields: every fmt verb prints the Signer as its
+// String, never its fields (the key cache and memos hold secrets), after a
+// signing has filled them. Format handles %#v too, so Signer has no
+// GoString.
+func TestSignerPrintsNoFields(t *testing.T) {
+	s, _ := signer.New()
+	req, _ := http.NewRequest(http.MethodGet, "https://h.example/", nil)
+	secret := "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+	if err := s.Sign(req, aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: secret}, "us-east-1", "es", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d", "%q"} {
+		want := "signer.Signer"
+		if verb == "%q" {
+			want = `"signer.Signer"`
+		}
+		if got := fmt.Sprintf(verb, s); got != want || strings.Contains(got, secret) {
+			t.Errorf("%s of a Signer = %q, want %s", verb, got, want)
+		}
+	}
+}

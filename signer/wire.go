@@ -9,8 +9,8 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// This file computes the wire form of a request (DESIGN.md rules 1, 2 and
-// 4): the host, path and query that are both signed and sent, so that what
+// This file computes the wire form of a request (DESIGN.md, "Wire form"):
+// the host, path and query that are both signed and sent, so that what
 // the server reads means what the caller's URL meant.
 
 // wireHost returns the host as net/http will send it: an internationalised
@@ -210,7 +210,7 @@ func pathNeedsNoEscape(p string) bool {
 }
 
 // appendWirePath appends the wire form of the caller's escaped path p
-// (DESIGN.md rule 1): segments split on '/', empty ones dropped (a trailing
+// (DESIGN.md, "Wire form"): segments split on '/', empty ones dropped (a trailing
 // '/' is kept), a segment that is exactly "." or ".." written %2E or
 // %2E%2E, so that it stays a name, and, unless raw, every byte that may not
 // stand in a path percent-encoded, the caller's own %XX escapes kept. With
@@ -367,8 +367,8 @@ func s3Path(p string) string {
 // wrote no '=').
 type queryPair struct{ ks, ke, vs, ve int }
 
-// appendWireQuery appends to dst the wire form of a raw query (DESIGN.md
-// rule 2): split on '&' and on the first '='; empty parameters dropped;
+// appendWireQuery appends to dst the wire form of a raw query (DESIGN.md,
+// "Wire form"): split on '&' and on the first '='; empty parameters dropped;
 // each key and value percent-decoded ('+' is a space, a '%' without two hex
 // digits stands for itself) and encoded again per RFC 3986; parameters kept
 // in the caller's order, so that a repeated key keeps its last value. It
@@ -486,9 +486,11 @@ func paramAt(ks, ke, end int) queryPair {
 	return queryPair{ks, ke, ke + 1, end}
 }
 
-// sortThreshold is the number of items above which slices.SortFunc beats
-// insertion sort, which is quadratic but allocates nothing and wins on the
-// handful of headers and parameters a request usually has.
+// sortThreshold is the number of items up to which the signer sorts by
+// insertion, inline, and above which it calls slices.SortFunc. Neither
+// allocates; slices.SortFunc itself sorts 12 items or fewer by insertion
+// (its pdqsort's cutoff), so below the threshold the inline loop does the
+// same comparisons without a call through a function value for each.
 const sortThreshold = 12
 
 // sortPairs orders the parameters of q by encoded key, then encoded value:
