@@ -152,8 +152,9 @@ func generate(r *rand.Rand, i int) genRequest {
 }
 
 // predictDifferences names, independently of the signer, the deliberate
-// DESIGN.md differences from the SDK that apply to a raw request: where
-// none applies, the SDK given the raw request must agree with us exactly.
+// differences from the SDK (DESIGN.md, "Wire form" and "Signing") that
+// apply to a raw request: where none applies, the SDK given the raw
+// request must agree with us exactly.
 func predictDifferences(req *http.Request, svc string) []string {
 	var d []string
 	p := req.URL.EscapedPath()
@@ -232,8 +233,8 @@ func strictS3(p string) string {
 // TestDifferentialSDK signs thousands of generated requests with this signer
 // and with aws-sdk-go-v2's v4.Signer. On the same canonical inputs the
 // canonical requests and signatures must agree. Given the raw request, the
-// SDK must also agree unless one of DESIGN.md's deliberate differences
-// applies, which the test predicts and names per case.
+// SDK must also agree unless one of the deliberate differences (DESIGN.md,
+// "Wire form") applies, which the test predicts and names per case.
 func TestDifferentialSDK(t *testing.T) {
 	n := 3000
 	if testing.Short() {

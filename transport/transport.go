@@ -137,7 +137,7 @@ type Transport struct {
 	// skew is the learned offset of AWS's clock from ours, in nanoseconds:
 	// now() adds it to Clock, and that one corrected clock decides the
 	// signing time and, in the transport's credential cache, expiry and
-	// refresh (DESIGN.md rule 6).
+	// refresh (DESIGN.md, "Time").
 	skew atomic.Int64
 	// syncClock, for a credentials.Cache the caller passed, tells it AWS's
 	// time whenever skew changes, so that it judges expiry by the same
@@ -808,8 +808,8 @@ func (t *Transport) scope(ctx context.Context, host string) (scopeInfo, error) {
 }
 
 // resolveScope finds the region and service for host, in the order of
-// DESIGN.md: the options, then an AWS host name (which AWS holds the
-// signature to), then AWS_REGION and AWS_DEFAULT_REGION, then the shared
+// DESIGN.md, "Region and service": the options, then an AWS host name
+// (which AWS holds the signature to), then AWS_REGION and AWS_DEFAULT_REGION, then the shared
 // config and, when lookup is set, the instance's placement. An option that
 // contradicts an AWS host name is an error: AWS would refuse every request.
 func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) (scopeInfo, error) {

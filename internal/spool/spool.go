@@ -2,7 +2,7 @@
 // GetBody, not seekable), so that it can be hashed, sent and sent again on
 // a retry: in memory up to a bound, in a temporary file beyond it, read
 // once in fixed 32 KiB chunks that are written to the hash as they arrive.
-// Memory stays bounded whatever the body's size (DESIGN.md rule 5), and,
+// Memory stays bounded whatever the body's size (DESIGN.md, "Payload"), and,
 // for the reads marked WithBudget, whatever the number of bodies at once.
 package spool
 
