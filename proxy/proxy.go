@@ -581,7 +581,7 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		return errUpgrade
 	}
-	if res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized {
+	if res.StatusCode >= http.StatusBadRequest { // the transport diagnoses 400, 401, 403, 413 and 429
 		if d := p.tr.DiagnosisFor(res.Header); d != nil {
 			p.m.refusals.WithLabelValues(d.Cause.String()).Inc()
 			path := ""

@@ -759,3 +759,52 @@ func TestScrollThroughTheProxy(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryRefusalLoggedWithDiagnosis: a refusal that is not a 401 or a
+// 403 (a 429 from a full write queue, a 413 from the front door) is logged
+// with its diagnosis and counted by cause, as the 403s are.
+func TestEveryRefusalLoggedWithDiagnosis(t *testing.T) {
+	bodies := map[string]struct {
+		status int
+		body   string
+	}{
+		"/throttled/_search": {http.StatusTooManyRequests, `429 Too Many Requests /throttled/_search`},
+		"/large/_bulk":       {http.StatusRequestEntityTooLarge, `{"Message":"Request size exceeded 10485760 bytes"}`},
+	}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := bodies[r.URL.Path]
+		w.WriteHeader(b.status)
+		io.WriteString(w, b.body)
+	}))
+	defer up.Close()
+	var logs testenv.Buffer
+	url := startProxy(t, up.URL, &logs, withoutToken, func(o *proxy.Options) { o.PublicMetrics = true })
+	for path := range bodies {
+		res, err := http.Post(url+path, "application/json", strings.NewReader("{}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	var metrics []byte
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		res, err := http.Get(url + proxy.MetricsPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(metrics), `cause="request too large"`) || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, cause := range []string{"request throttling", "request too large"} {
+		if !strings.Contains(logs.String(), "cause=\""+cause+"\"") {
+			t.Errorf("the log has no refusal with cause %q:\n%s", cause, logs.String())
+		}
+		if !strings.Contains(string(metrics), `sigv4_proxy_refusals_total{cause="`+cause+`"} 1`) {
+			t.Errorf("the metrics do not count %q:\n%s", cause, metrics)
+		}
+	}
+}

@@ -439,7 +439,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // DiagnosisFor returns the diagnosis of a response this transport handed
-// back refused (403, or the 401 of fine-grained access control), given
+// back refused (a 400, 401, 403, 413 or 429 that [Diagnose] explains), given
 // that response's Header map, or nil when it is not one of the last 256
 // refusals. The Header map is what every client passes through unchanged,
 // while many read and replace the body: opensearch-go v2's
