@@ -351,8 +351,5 @@ func backoff(n int) time.Duration {
 // String describes the cache without its credentials.
 func (c *Cache) String() string { return "credentials.Cache(" + c.Name() + ")" }
 
-// GoString is String, so %#v does not print the credentials either.
-func (c *Cache) GoString() string { return c.String() }
-
 // Format writes String for every verb, so that no verb prints the fields.
 func (c *Cache) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }

@@ -69,8 +69,5 @@ func (c *Chain) String() string {
 	return "credentials.Chain(" + strings.Join(names, " > ") + ")"
 }
 
-// GoString is String.
-func (c *Chain) GoString() string { return c.String() }
-
 // Format writes String for every verb, so that no verb prints the fields.
 func (c *Chain) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String()) }

@@ -2,7 +2,6 @@ package credentials
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/url"
 	"os"
@@ -130,7 +129,7 @@ func containerToken() (string, error) {
 	if file := os.Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", &ProviderError{Source: SourceContainer, Problem: "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", Err: pathOnly(err)}
+			return "", &ProviderError{Source: SourceContainer, Problem: "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", Err: err}
 		}
 		return checkToken(strings.TrimSpace(string(b)))
 	}
@@ -142,15 +141,6 @@ func checkToken(tok string) (string, error) {
 		return "", &ProviderError{Source: SourceContainer, Problem: "the container authorization token holds a line break"}
 	}
 	return tok, nil
-}
-
-// pathOnly keeps a file error's operation and path but not more.
-func pathOnly(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return &os.PathError{Op: pe.Op, Path: pe.Path, Err: pe.Err}
-	}
-	return err
 }
 
 // redactURL drops user information and the query from a URL for messages.

@@ -33,7 +33,9 @@ func (c limitedClient) Do(req *http.Request) (*http.Response, error) {
 }
 
 // limitedBody fails a read once more than left bytes were read, instead of
-// truncating silently.
+// truncating silently. It is not http.MaxBytesReader because that one is
+// for request bodies: its error says "http: request body too large", where
+// this one names the credential endpoint's response and why it is refused.
 type limitedBody struct {
 	io.ReadCloser
 	left int64

@@ -59,8 +59,5 @@ func (p *StaticProvider) String() string {
 	return "credentials.StaticProvider(" + redact.AccessKeyID(p.creds.AccessKeyID) + ")"
 }
 
-// GoString is String, so %#v does not print the keys either.
-func (p *StaticProvider) GoString() string { return p.String() }
-
 // Format writes String for every verb, so that no verb prints the fields.
 func (p *StaticProvider) Format(f fmt.State, verb rune) { redact.Format(f, verb, p.String()) }

@@ -463,6 +463,8 @@ func methodAction(m string) string {
 	return m[:1] + strings.ToLower(m[1:])
 }
 
+// pathOnly is a request target without its query, as AWS names the
+// resource in an access-policy refusal.
 func pathOnly(target string) string {
 	p, _, _ := strings.Cut(target, "?")
 	return p
@@ -481,9 +483,6 @@ func (h *Handler) String() string {
 	return "sigv4test.Handler(" + h.region + "/" + h.service + ", " + strconv.Itoa(len(h.keys)) + " keys)"
 }
 
-// GoString is String, so %#v does not print the keys either.
-func (h *Handler) GoString() string { return h.String() }
-
 // String describes the options without the keys' secrets.
 func (o Options) String() string {
 	ids := make([]string, len(o.Credentials))
@@ -492,9 +491,6 @@ func (o Options) String() string {
 	}
 	return "sigv4test.Options(" + o.Region + "/" + o.Service + ", keys " + strings.Join(ids, ",") + ")"
 }
-
-// GoString is String.
-func (o Options) GoString() string { return o.String() }
 
 // Format writes String for every verb, so that no verb prints the fields.
 func (h *Handler) Format(f fmt.State, verb rune) { redact.Format(f, verb, h.String()) }

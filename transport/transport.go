@@ -567,11 +567,11 @@ func (t *Transport) learnSkew(res *http.Response, d *Diagnosis) bool {
 		return false
 	}
 	stated, err := time.Parse("20060102T150405Z", m[1])
-	if err != nil || absDuration(stated.Sub(d.ServerTime)) > skewAgreement {
+	if err != nil || stated.Sub(d.ServerTime).Abs() > skewAgreement {
 		return false
 	}
 	skew := d.ServerTime.Sub(t.clock())
-	if absDuration(skew) > maxSkew {
+	if skew.Abs() > maxSkew {
 		return false
 	}
 	if t.skew.Swap(int64(skew)) == int64(skew) {
@@ -592,13 +592,6 @@ func (t *Transport) syncCache() {
 		return
 	}
 	t.syncClock(t.now())
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }
 
 // invalidate drops the credentials used for a request that AWS refused for
@@ -875,9 +868,6 @@ func (t *Transport) String() string {
 	}
 	return "transport.Transport(region " + r + ", service " + svc + ")"
 }
-
-// GoString is String, so %#v does not print the fields either.
-func (t *Transport) GoString() string { return t.String() }
 
 // Format writes String for every verb, so that no verb prints the fields.
 func (t *Transport) Format(f fmt.State, verb rune) { redact.Format(f, verb, t.String()) }
