@@ -31,6 +31,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -522,56 +524,131 @@ func hostOnly(h string) string {
 	return h
 }
 
-// exitCode maps a request error to curl's exit code.
+// exitCode maps a request error to curl's exit code, from the error's
+// type, never its text.
 func exitCode(err error) int {
-	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	var recordErr tls.RecordHeaderError
-	var opErr *net.OpError
-	var netErr net.Error
-	var te *transport.Error
+	var (
+		dnsErr      *net.DNSError
+		certErr     *tls.CertificateVerificationError
+		unknownCA   x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidCert x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+		alertErr    tls.AlertError
+		echErr      *tls.ECHRejectionError
+		opErr       *net.OpError
+		netErr      net.Error
+	)
 	switch {
 	case errors.As(err, &dnsErr):
 		return exitResolve
-	case errors.As(err, &certErr), strings.Contains(err.Error(), "x509: "):
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert):
 		return exitCert
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return exitTimeout
-	case errors.As(err, &recordErr), strings.Contains(err.Error(), "tls: "), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recordErr), errors.As(err, &alertErr), errors.As(err, &echErr):
 		return exitTLS
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		return exitConnect
-	case errors.As(err, &te):
-		return exitFailure
 	}
 	return exitFailure
 }
 
 // cliMessage speaks the command's language: its flags, not the library's
 // options, and "sigv4:" first.
-func cliMessage(err error) string {
-	s := err.Error()
-	for _, p := range []string{"sigv4/transport: ", "sigv4/credentials: ", "sigv4/signer: "} {
-		s = strings.ReplaceAll(s, p, "")
+func cliMessage(err error) string { return "sigv4: " + describe(err) }
+
+// describe is err's message in the command's words, built from the
+// library's error types and their fields: no library prefix, the command's
+// flags where the library names its options.
+func describe(err error) string {
+	switch e := err.(type) {
+	case *url.Error:
+		return e.Op + " " + strconv.Quote(e.URL) + ": " + describe(e.Err)
+	case *transport.Error:
+		return e.Op + ": " + describe(e.Err)
+	case *transport.ScopeError:
+		flag := "--" + strings.ToLower(e.Option)
+		return flag + " says " + e.Value + ", but the host name " + e.Host + " says " + e.HostSays +
+			": AWS refuses a signature for any " + strings.ToLower(e.Option) + " but the domain's. Remove " + flag +
+			" (the host name decides), or use the endpoint of the domain you mean"
+	case *transport.HostError:
+		if e.Redirect {
+			return "a redirect to " + e.Host + " leaves the scheme or host of the request that was redirected; nothing was signed or sent for it. " +
+				"If that host is yours, name it with --allowed-host (an https request is never followed to http)"
+		}
+		return "the request is for host " + e.Host + ", which --allowed-host (or the Endpoint) does not name; nothing was signed or sent. " +
+			"If it is yours, name it with --allowed-host"
+	case *credentials.RegionError:
+		return "no AWS region found; set --region or AWS_REGION. Looked at:\n  - " + flagWords(strings.Join(e.Tried, "\n  - "))
+	case *signer.Error:
+		msg := e.Kind.Error() + ": " + flagWords(e.Problem)
+		if e.Err != nil {
+			msg += ": " + describe(e.Err)
+		}
+		return msg
+	case *credentials.ProviderError:
+		return e.Source + ": " + providerProblem(e)
+	case *credentials.ChainError:
+		var b strings.Builder
+		b.WriteString("no credentials found; tried, in order:")
+		for _, a := range e.Attempts {
+			b.WriteString("\n  - " + a.Source + ": ")
+			var pe *credentials.ProviderError
+			if p, ok := a.Err.(*credentials.ProviderError); ok && p.Source == a.Source {
+				pe = p
+			}
+			if pe != nil {
+				b.WriteString(providerProblem(pe))
+			} else {
+				b.WriteString(describe(a.Err))
+			}
+		}
+		return b.String()
+	case *transport.Diagnosis:
+		// The diagnosis's text (its evidence diff is written by the
+		// library) has no typed parts for the prose of its fix.
+		return flagWords(strings.TrimPrefix(e.Error(), "sigv4/transport: "))
 	}
-	s = strings.NewReplacer(
-		"set the Region option or AWS_REGION", "set --region or AWS_REGION",
-		"set the Region option (or AWS_REGION)", "set --region (or AWS_REGION)",
-		"the Region option (sigv4 --region)", "--region",
-		"the Region option", "--region",
-		"the Service option", "--service",
-		"Remove the Region option", "Remove --region",
-		"Remove the Service option", "Remove --service",
-		"the Region and Service options", "--region and --service",
-		"Region option", "--region",
-		"Service option", "--service",
-		"the SigningHost option (sigv4 --signing-host ", "--signing-host (",
-		"the SigningHost option", "--signing-host",
-		"add it to AllowedHosts", "name it with --allowed-host",
-		"AllowedHosts", "--allowed-host",
-	).Replace(s)
-	return "sigv4: " + s
+	// Errors of no library type (the transport's plain errors.New
+	// causes, the standard library's): their text, with the library's
+	// option names in the command's flags.
+	return flagWords(err.Error())
 }
+
+// providerProblem is a credentials.ProviderError's problem and cause,
+// without its source.
+func providerProblem(e *credentials.ProviderError) string {
+	msg := flagWords(e.Problem)
+	if e.Err != nil && e.Err != credentials.ErrNotConfigured {
+		msg += ": " + describe(e.Err)
+	}
+	return msg
+}
+
+// flagWords rewrites the library's option names in free prose (a cause
+// the library gives no type for, a diagnosis's fix) as the command's
+// flags.
+func flagWords(s string) string {
+	return optionsAsFlags.Replace(s)
+}
+
+var optionsAsFlags = strings.NewReplacer(
+	"set the Region option or AWS_REGION", "set --region or AWS_REGION",
+	"set the Region option (or AWS_REGION)", "set --region (or AWS_REGION)",
+	"the Region option (sigv4 --region)", "--region",
+	"the Region option", "--region",
+	"the Service option", "--service",
+	"Remove the Region option", "Remove --region",
+	"Remove the Service option", "Remove --service",
+	"the Region and Service options", "--region and --service",
+	"Region option", "--region",
+	"Service option", "--service",
+	"the SigningHost option (sigv4 --signing-host ", "--signing-host (",
+	"the SigningHost option", "--signing-host",
+	"add it to AllowedHosts", "name it with --allowed-host",
+	"AllowedHosts", "--allowed-host",
+)
 
 func oneLine(s string) string {
 	s = strings.TrimPrefix(s, "sigv4: ")

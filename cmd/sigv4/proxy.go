@@ -320,7 +320,14 @@ func runProxy(args []string, stderr io.Writer) int {
 		}
 	})
 	if err != nil {
-		return fail(exitUsage, "%s", strings.TrimPrefix(cliMessage(err), "sigv4: "))
+		// One prefix: the command's, over the library's typed cause;
+		// the proxy's own refusals have no type and keep the library's.
+		var te *transport.Error
+		if errors.As(err, &te) {
+			return fail(exitUsage, "%s", describe(te.Err))
+		}
+		fmt.Fprintln(stderr, err)
+		return exitUsage
 	}
 	if o.insecure {
 		log.Warn("sigv4 proxy: --insecure: the upstream's certificate is not verified; whoever answers at " + redactedURL(o.upstream) +
