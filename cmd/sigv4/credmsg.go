@@ -16,7 +16,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
-	"github.com/opensearch-sigv4/sigv4/transport"
 )
 
 // expiryCheck wraps the credential chain so that credentials a source
@@ -41,14 +40,15 @@ func (e *expiredError) Error() string {
 // cache uses the same margin).
 const expiryMargin = 10 * time.Second
 
-// Retrieve returns the chain's credentials, or an *expiredError.
+// Retrieve returns the chain's credentials, or a *sourceError (around an
+// *expiredError for expired ones).
 func (e expiryCheck) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := e.p.Retrieve(ctx)
 	if err != nil {
-		return creds, err
+		return creds, &sourceError{err}
 	}
 	if now := time.Now(); creds.CanExpire && !now.Add(expiryMargin).Before(creds.Expires) {
-		return aws.Credentials{}, &expiredError{source: creds.Source, expires: creds.Expires, now: now}
+		return aws.Credentials{}, &sourceError{&expiredError{source: creds.Source, expires: creds.Expires, now: now}}
 	}
 	return creds, nil
 }
@@ -56,11 +56,36 @@ func (e expiryCheck) Retrieve(ctx context.Context) (aws.Credentials, error) {
 // Name names the wrapped chain, for traces and messages.
 func (e expiryCheck) Name() string { return credentials.SourceDefault }
 
+// sourceError marks the error of the credential source the command gave
+// the transport, so that a request not sent for want of credentials is told
+// by type: the transport's error for that step has no type of its own
+// (only its Op text).
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// markSource wraps a credential source so that its errors are
+// *sourceError.
+type markSource struct{ p aws.CredentialsProvider }
+
+// Retrieve returns p's credentials, or its error as a *sourceError.
+func (m markSource) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := m.p.Retrieve(ctx)
+	if err != nil {
+		return creds, &sourceError{err}
+	}
+	return creds, nil
+}
+
+// Name names the wrapped chain, for traces and messages.
+func (m markSource) Name() string { return credentials.SourceDefault }
+
 // isNoCredentials reports whether err is a request that was not sent
 // because no credentials could be had.
 func isNoCredentials(err error) bool {
-	var te *transport.Error
-	return errors.As(err, &te) && te.Op == "retrieve credentials"
+	var se *sourceError
+	return errors.As(err, &se)
 }
 
 // credentialFailure says, for an error of a request that was not sent
@@ -69,14 +94,13 @@ func isNoCredentials(err error) bool {
 // SDK's error types, never their text, and never names the request's URL
 // as what failed.
 func credentialFailure(err error) (msg string, ok bool) {
-	var te *transport.Error
-	if !isNoCredentials(err) {
+	var se *sourceError
+	if !errors.As(err, &se) {
 		return "", false
 	}
-	errors.As(err, &te)
 	// From here on only the credential source's error is read: the
 	// client's own *url.Error around it names the request's URL.
-	err = te.Err
+	err = se.err
 	const lead = "could not get AWS credentials, so nothing was sent: "
 	var (
 		expired   *expiredError
@@ -120,7 +144,7 @@ func credentialFailure(err error) (msg string, ok bool) {
 	case errors.As(err, &chain):
 		return lead + oneLine(cliMessage(chain)), true
 	}
-	return lead + oneLine(cliMessage(te.Err)), true
+	return lead + oneLine(cliMessage(err)), true
 }
 
 // containerFailed reports whether err is the SDK chain's failure to get

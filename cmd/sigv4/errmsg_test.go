@@ -66,3 +66,21 @@ func TestDescribeKeepsMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCredentialsByType: a request not sent for want of credentials is
+// told by the command's own marker on its credential source's error, not
+// by the transport's Op text.
+func TestNoCredentialsByType(t *testing.T) {
+	cause := &credentials.ChainError{Attempts: []credentials.Attempt{{Source: "s", Err: errors.New("none")}}}
+	marked := &url.Error{Op: "Get", URL: "https://h/", Err: &transport.Error{Op: "retrieve credentials", Err: &sourceError{cause}}}
+	if !isNoCredentials(marked) {
+		t.Errorf("isNoCredentials(%v) = false", marked)
+	}
+	if msg, ok := credentialFailure(marked); !ok || strings.Contains(msg, "https://h/") || !strings.Contains(msg, "s: none") {
+		t.Errorf("credentialFailure = %q, %v; want the source's failure and not the URL", msg, ok)
+	}
+	other := &transport.Error{Op: "check the request", Err: transport.ErrAuthorizationSet}
+	if isNoCredentials(other) {
+		t.Errorf("isNoCredentials(%v) = true", other)
+	}
+}

@@ -567,6 +567,8 @@ func describe(err error) string {
 		return e.Op + " " + strconv.Quote(e.URL) + ": " + describe(e.Err)
 	case *transport.Error:
 		return e.Op + ": " + describe(e.Err)
+	case *sourceError:
+		return describe(e.err)
 	case *transport.ScopeError:
 		flag := "--" + strings.ToLower(e.Option)
 		return flag + " says " + e.Value + ", but the host name " + e.Host + " says " + e.HostSays +

@@ -306,8 +306,9 @@ func runProxy(args []string, stderr io.Writer) int {
 		po.Logger = log
 		po.Transport = func(to *transport.Options) {
 			to.Region, to.Service, to.SigningHost = region, service, o.signingHost
+			to.Credentials = markSource{credentials.NewDefaultChain()}
 			if assumed != nil {
-				to.Credentials = assumed
+				to.Credentials = markSource{assumed}
 			}
 		}
 		po.UpstreamTLS = upstreamTLS
