@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/signer"
+	"github.com/opensearch-sigv4/sigv4/transport"
+)
+
+// Exit codes, as curl's.
+const (
+	exitOK        = 0
+	exitFailure   = 1  // anything else: no credentials, a request that cannot be signed
+	exitUsage     = 2  // bad options
+	exitURL       = 3  // the URL is malformed
+	exitResolve   = 6  // could not resolve host
+	exitConnect   = 7  // could not connect
+	exitHTTPError = 22 // the server answered with an error status
+	exitWrite     = 23 // could not write the output
+	exitTimeout   = 28 // timed out
+	exitTLS       = 35 // TLS handshake failed
+	exitCert      = 60 // the server's certificate is not trusted
+
+	// exitCredentials is sigv4's own, outside curl's range: no usable AWS
+	// credentials (none configured, a credential source that failed, or
+	// credentials that expired), so nothing was sent to the URL.
+	exitCredentials = 120
+)
+
+// errorf writes one error line, starting "sigv4: ", unless -s without -S.
+func (c *cli) errorf(format string, args ...any) {
+	if c.o.silent && !c.o.showEr {
+		return
+	}
+	fmt.Fprintf(c.stderr, "sigv4: "+format+"\n", args...)
+}
+
+// failed reports a request that got no response, with curl's exit code,
+// or exitCredentials when no credentials could be had for it.
+func (c *cli) failed(err error) int {
+	if msg, ok := credentialFailure(err); ok {
+		c.errorf("%s", msg)
+		return exitCredentials
+	}
+	code := exitCode(err)
+	var he *transport.HostError
+	switch {
+	case errors.As(err, &he) && he.Redirect:
+		c.errorf("not following the redirect to %s, which leaves the scheme or host of the request: nothing was signed or sent there. If it is yours, name it: -L --allowed-host %s", he.Host, hostOnly(he.Host))
+	case code == exitResolve:
+		var dnsErr *net.DNSError
+		errors.As(err, &dnsErr)
+		c.errorf("could not resolve host %s: check the URL's host name, and your DNS (a VPC domain resolves only inside its VPC: reach it through a tunnel with --signing-host)", dnsErr.Name)
+	case code == exitConnect:
+		c.errorf("failed to connect to %s: %s (is the endpoint up, and is this the right port?)", hostOnlyPort(err), rootCause(err))
+	case code == exitTLS:
+		c.errorf("the TLS handshake failed (%s): check that the URL's scheme and port are the server's (https for a domain; a tunnel's local end speaks what the far end does)", oneLine(cliMessage(err)))
+	case code == exitTimeout:
+		c.errorf("timed out (%s); give more time with -m/--max-time or --connect-timeout", oneLine(cliMessage(err)))
+	default:
+		c.errorf("%s", oneLine(cliMessage(err)))
+	}
+	return code
+}
+
+// hostOnlyPort returns the address a dial error was for.
+func hostOnlyPort(err error) string {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Addr != nil {
+		return opErr.Addr.String()
+	}
+	return "the endpoint"
+}
+
+// rootCause returns the innermost error's message.
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+func hostOnly(h string) string {
+	if name, _, err := net.SplitHostPort(h); err == nil {
+		return name
+	}
+	return h
+}
+
+// exitCode maps a request error to curl's exit code, from the error's
+// type, never its text.
+func exitCode(err error) int {
+	var (
+		dnsErr      *net.DNSError
+		certErr     *tls.CertificateVerificationError
+		unknownCA   x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidCert x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+		alertErr    tls.AlertError
+		echErr      *tls.ECHRejectionError
+		opErr       *net.OpError
+		netErr      net.Error
+	)
+	switch {
+	case errors.As(err, &dnsErr):
+		return exitResolve
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert):
+		return exitCert
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return exitTimeout
+	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recordErr), errors.As(err, &alertErr), errors.As(err, &echErr):
+		return exitTLS
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return exitConnect
+	}
+	return exitFailure
+}
+
+// cliMessage speaks the command's language: its flags, not the library's
+// options, and "sigv4:" first.
+func cliMessage(err error) string { return "sigv4: " + describe(err) }
+
+// describe is err's message in the command's words, built from the
+// library's error types and their fields: no library prefix, the command's
+// flags where the library names its options.
+func describe(err error) string {
+	switch e := err.(type) {
+	case *url.Error:
+		return e.Op + " " + strconv.Quote(e.URL) + ": " + describe(e.Err)
+	case *transport.Error:
+		return e.Op + ": " + describe(e.Err)
+	case *sourceError:
+		return describe(e.err)
+	case *transport.ScopeError:
+		flag := "--" + strings.ToLower(e.Option)
+		return flag + " says " + e.Value + ", but the host name " + e.Host + " says " + e.HostSays +
+			": AWS refuses a signature for any " + strings.ToLower(e.Option) + " but the domain's. Remove " + flag +
+			" (the host name decides), or use the endpoint of the domain you mean"
+	case *transport.HostError:
+		if e.Redirect {
+			return "a redirect to " + e.Host + " leaves the scheme or host of the request that was redirected; nothing was signed or sent for it. " +
+				"If that host is yours, name it with --allowed-host (an https request is never followed to http)"
+		}
+		return "the request is for host " + e.Host + ", which --allowed-host (or the Endpoint) does not name; nothing was signed or sent. " +
+			"If it is yours, name it with --allowed-host"
+	case *credentials.RegionError:
+		return "no AWS region found; set --region or AWS_REGION. Looked at:\n  - " + flagWords(strings.Join(e.Tried, "\n  - "))
+	case *signer.Error:
+		msg := e.Kind.Error() + ": " + flagWords(e.Problem)
+		if e.Err != nil {
+			msg += ": " + describe(e.Err)
+		}
+		return msg
+	case *credentials.ProviderError:
+		return e.Source + ": " + providerProblem(e)
+	case *credentials.ChainError:
+		var b strings.Builder
+		b.WriteString("no credentials found; tried, in order:")
+		for _, a := range e.Attempts {
+			b.WriteString("\n  - " + a.Source + ": ")
+			var pe *credentials.ProviderError
+			if p, ok := a.Err.(*credentials.ProviderError); ok && p.Source == a.Source {
+				pe = p
+			}
+			if pe != nil {
+				b.WriteString(providerProblem(pe))
+			} else {
+				b.WriteString(describe(a.Err))
+			}
+		}
+		return b.String()
+	case *transport.Diagnosis:
+		// The diagnosis's text (its evidence diff is written by the
+		// library) has no typed parts for the prose of its fix.
+		return flagWords(strings.TrimPrefix(e.Error(), "sigv4/transport: "))
+	}
+	// Errors of no library type (the transport's plain errors.New
+	// causes, the standard library's): their text, with the library's
+	// option names in the command's flags.
+	return flagWords(err.Error())
+}
+
+// providerProblem is a credentials.ProviderError's problem and cause,
+// without its source.
+func providerProblem(e *credentials.ProviderError) string {
+	msg := flagWords(e.Problem)
+	if e.Err != nil && e.Err != credentials.ErrNotConfigured {
+		msg += ": " + describe(e.Err)
+	}
+	return msg
+}
+
+// flagWords rewrites the library's option names in free prose (a cause
+// the library gives no type for, a diagnosis's fix) as the command's
+// flags.
+func flagWords(s string) string {
+	return optionsAsFlags.Replace(s)
+}
+
+var optionsAsFlags = strings.NewReplacer(
+	"set the Region option or AWS_REGION", "set --region or AWS_REGION",
+	"set the Region option (or AWS_REGION)", "set --region (or AWS_REGION)",
+	"the Region option (sigv4 --region)", "--region",
+	"the Region option", "--region",
+	"the Service option", "--service",
+	"Remove the Region option", "Remove --region",
+	"Remove the Service option", "Remove --service",
+	"the Region and Service options", "--region and --service",
+	"Region option", "--region",
+	"Service option", "--service",
+	"the SigningHost option (sigv4 --signing-host ", "--signing-host (",
+	"the SigningHost option", "--signing-host",
+	"add it to AllowedHosts", "name it with --allowed-host",
+	"AllowedHosts", "--allowed-host",
+)
+
+func oneLine(s string) string {
+	s = strings.TrimPrefix(s, "sigv4: ")
+	return strings.Join(strings.Fields(s), " ")
+}
