@@ -118,7 +118,7 @@ func credentialFailure(err error) (msg string, ok bool) {
 		if files == "" {
 			files = sharedFiles()
 		}
-		return lead + "the profile " + quoteName(noProfile.Profile) + " (--profile or AWS_PROFILE) is in neither " + strings.Replace(files, " or ", " nor ", 1) +
+		return lead + "the profile " + strconv.Quote(noProfile.Profile) + " (--profile or AWS_PROFILE) is in neither " + strings.Replace(files, " or ", " nor ", 1) +
 			". Check the profile's name, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE", true
 	case containerFailed(err):
 		endpoint, variable := containerEndpoint()
@@ -257,5 +257,3 @@ func redactedURL(raw string) string {
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	return u.String()
 }
-
-func quoteName(s string) string { return strconv.Quote(s) }
