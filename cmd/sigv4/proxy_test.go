@@ -302,6 +302,7 @@ func TestProxyStartRefusals(t *testing.T) {
 		{[]string{"--region", testRegion, "--external-id", "x", e.URL}, exitUsage, "goes with --role-arn"},
 		{[]string{"--region", testRegion, "--role-arn", "admin", e.URL}, exitUsage, "is not a role ARN"},
 		{[]string{"--region", testRegion, "--cacert", "x.pem", "--insecure", e.URL}, exitUsage, "contradict"},
+		{[]string{"--region", "us-east-1", "--signing-host", "search-x-abc.eu-west-1.es.amazonaws.com", e.URL}, exitUsage, "sigv4 proxy: --region says us-east-1"},
 	} {
 		cmd := exec.Command(bin, append([]string{"proxy", "--listen", "127.0.0.1:0"}, c.args...)...)
 		cmd.Env = toolEnvList(t)
