@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/region"
 )
 
 // settleScope fixes the region and service for an endpoint known at
@@ -75,11 +76,13 @@ func (t *Transport) scope(ctx context.Context, host string) (scopeInfo, error) {
 	return sc, nil
 }
 
-// resolveScope finds the region and service for host, in the order of
-// DESIGN.md, "Region and service": the options, then an AWS host name
-// (which AWS holds the signature to), then AWS_REGION and AWS_DEFAULT_REGION, then the shared
-// config and, when lookup is set, the instance's placement. An option that
-// contradicts an AWS host name is an error: AWS would refuse every request.
+// resolveScope finds the region and service for host. The region comes in
+// the order region.Resolve owns (DESIGN.md, "Region and service"): the
+// Region option, an AWS host name (which AWS holds the signature to),
+// AWS_REGION and AWS_DEFAULT_REGION as New read them, then the shared
+// config and, when lookup is set, the instance's placement, looked up once
+// (lookupRegion). An option that contradicts an AWS host name is an error:
+// AWS would refuse every request.
 func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) (scopeInfo, error) {
 	var sc scopeInfo
 	ep, fromHost := credentials.ParseEndpoint(host)
@@ -97,26 +100,43 @@ func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) 
 	default:
 		sc.service, sc.serviceFrom = "es", "the default"
 	}
-	switch {
-	case t.region != "" && fromHost && t.region != ep.Region:
+	if t.region != "" && fromHost && t.region != ep.Region {
 		return sc, &ScopeError{Option: "Region", Value: t.region, Host: name, HostSays: ep.Region}
-	case t.region != "":
-		sc.region, sc.regionFrom = t.region, "the Region option"
-	case fromHost:
-		sc.region, sc.regionFrom = ep.Region, "the host name "+name
-	case t.envRegion != "":
-		sc.region, sc.regionFrom = t.envRegion, t.envRegionFrom
-	default:
-		r, err := t.lookupRegion(ctx, lookup)
-		if err != nil {
-			if !lookup {
-				return sc, errors.New("no region for " + name + ", which is not an Amazon OpenSearch Service host name: set the Region option (or AWS_REGION), and Service if it is not \"es\"")
-			}
-			return sc, err
+	}
+	r, src, from, err := region.Resolve(ctx, region.Places{
+		Explicit:     t.region,
+		Endpoint:     host,
+		ParseHost:    func(string) (string, bool) { return ep.Region, fromHost },
+		ShowEndpoint: func(string) string { return name },
+		Getenv:       t.getenv,
+		Lookup: func(ctx context.Context, _ []string) (string, string, error) {
+			r, err := t.lookupRegion(ctx, lookup)
+			return r.Name, r.Source, err
+		},
+	})
+	if err != nil {
+		if !lookup {
+			return sc, errors.New("no region for " + name + ", which is not an Amazon OpenSearch Service host name: set the Region option (or AWS_REGION), and Service if it is not \"es\"")
 		}
-		sc.region, sc.regionFrom = r.Name, r.Source
+		return sc, err
+	}
+	sc.region, sc.regionFrom = r, from
+	switch src {
+	case region.Explicit:
+		sc.regionFrom = "the Region option"
+	case region.Host:
+		sc.regionFrom = "the host name " + name
 	}
 	return sc, nil
+}
+
+// getenv reads the environment as New found it: AWS_REGION, else
+// AWS_DEFAULT_REGION, read once.
+func (t *Transport) getenv(v string) string {
+	if v == t.envRegionFrom {
+		return t.envRegion
+	}
+	return ""
 }
 
 // lookupRegion resolves the region from the shared config or, with imds,

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/region"
 	"github.com/opensearch-sigv4/sigv4/internal/spool"
 	"github.com/opensearch-sigv4/sigv4/signer"
 
@@ -202,7 +203,7 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	default:
 		t.creds = credentials.NewCache(t.creds, func(co *credentials.CacheOptions) { co.Clock = t.now })
 	}
-	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+	for _, v := range region.EnvVars {
 		if r := os.Getenv(v); r != "" {
 			t.envRegion, t.envRegionFrom = r, v
 			break
