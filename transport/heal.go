@@ -91,7 +91,7 @@ func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.
 			}
 			retry.Body, retry.GetBody, retry.ContentLength = body, sent.GetBody, sent.ContentLength
 		}
-		creds, err := t.sign(retry)
+		creds, err := t.sign(retry, t.signer)
 		if err != nil {
 			if retry.Body != nil {
 				retry.Body.Close()

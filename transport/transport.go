@@ -110,7 +110,12 @@ type Options struct {
 // Signature Version 4 and sends it with its base RoundTripper. It is safe
 // for concurrent use. Create one with [New].
 type Transport struct {
-	signer  *signer.Signer
+	// signer signs for RoundTrip: the bodies it spools count against the
+	// spools' shared memory budget, since RoundTrip releases what they
+	// hold once sent. plain signs for SignRequest, whose caller sends the
+	// request and holds its spool: it has no share of the budget.
+	signer, plain *signer.Signer
+
 	creds   aws.CredentialsProvider
 	base    http.RoundTripper
 	clock   func() time.Time
@@ -168,16 +173,22 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	s, err := signer.New(func(so *signer.Options) {
+	signerOptions := func(so *signer.Options) {
 		so.SignedHeaders = o.SignedHeaders
 		so.SigningHost = o.SigningHost
 		so.Trace = o.Trace
-	})
+	}
+	plain, err := signer.New(signerOptions)
+	if err != nil {
+		return nil, &Error{Op: "configure", Err: err}
+	}
+	s, err := signer.New(signerOptions, func(so *signer.Options) { so.SpoolBudget = true })
 	if err != nil {
 		return nil, &Error{Op: "configure", Err: err}
 	}
 	t := &Transport{
 		signer:  s,
+		plain:   plain,
 		creds:   o.Credentials,
 		base:    o.Base,
 		clock:   o.Clock,
@@ -271,12 +282,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Op: "check the request", Err: ErrAuthorizationSet}
 	}
 	body := r.Body
-	if body != nil && body != http.NoBody && r.GetBody == nil {
-		// A body that may be spooled: count it against the spools' shared
-		// memory budget, since this call releases what it spools.
-		r = r.WithContext(spool.WithBudget(r.Context()))
-	}
-	used, err := t.sign(r)
+	// t.signer counts a body it spools against the spools' shared memory
+	// budget, since this call releases what it spools.
+	used, err := t.sign(r, t.signer)
 	if err != nil {
 		return nil, err
 	}
@@ -384,12 +392,13 @@ func (t *Transport) SignRequest(req *http.Request) error {
 			return &Error{Op: "check the request", Err: ErrAuthorizationSet}
 		}
 	}
-	_, err := t.sign(req)
+	_, err := t.sign(req, t.plain)
 	return err
 }
 
-// sign finds the scope and credentials for r and signs it in place, with
-// the corrected clock. It returns the credentials used. When a learned
+// sign finds the scope and credentials for r and signs it in place with s
+// (t.signer, whose spools share the budget, or t.plain), with the
+// corrected clock. It returns the credentials used. When a learned
 // offset makes credentials look expired that the local clock says are
 // valid, they are dropped from the provider (when it can) and fetched
 // again: a cache on an uncorrected clock may still hold credentials that
@@ -398,7 +407,7 @@ func (t *Transport) SignRequest(req *http.Request) error {
 // AWS's clock says expired): it is dropped and r signed on the local
 // clock, so that the request still goes out and AWS's answer can teach
 // the offset again.
-func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
+func (t *Transport) sign(r *http.Request, s *signer.Signer) (aws.Credentials, error) {
 	ctx := r.Context()
 	if r.Response != nil && !t.redirectAllowed(r) {
 		return aws.Credentials{}, &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host, Redirect: true}}
@@ -424,7 +433,7 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 			}
 			return aws.Credentials{}, &Error{Op: "retrieve credentials", Err: err}
 		}
-		if err := t.signer.Sign(r, creds, sc.region, sc.service, t.now()); err != nil {
+		if err := s.Sign(r, creds, sc.region, sc.service, t.now()); err != nil {
 			if errors.Is(err, signer.ErrCredentials) && creds.CanExpire && creds.Expires.After(t.clock()) {
 				// Expired by the corrected clock, valid by the local one:
 				// a cache that judges expiry by an uncorrected clock
