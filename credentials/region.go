@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+
+	"github.com/opensearch-sigv4/sigv4/internal/region"
 )
 
 // Endpoint is what a host name of Amazon OpenSearch Service tells.
@@ -143,24 +145,30 @@ func ResolveRegion(ctx context.Context, optFns ...func(*RegionOptions)) (Region,
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.Region != "" {
-		return Region{o.Region, "option"}, nil
+	name, _, from, err := region.Resolve(ctx, region.Places{
+		Explicit: o.Region,
+		Endpoint: o.Endpoint,
+		ParseHost: func(endpoint string) (string, bool) {
+			e, ok := ParseEndpoint(endpoint)
+			return e.Region, ok
+		},
+		ShowEndpoint: redactURL,
+		Getenv:       os.Getenv,
+		Lookup: func(ctx context.Context, tried []string) (string, string, error) {
+			r, err := lookupRegion(ctx, o, tried)
+			return r.Name, r.Source, err
+		},
+	})
+	if err != nil {
+		return Region{}, err
 	}
-	var tried []string
-	if o.Endpoint != "" {
-		if e, ok := ParseEndpoint(o.Endpoint); ok {
-			return Region{e.Region, "endpoint"}, nil
-		}
-		tried = append(tried, "endpoint "+redactURL(o.Endpoint)+": not an Amazon OpenSearch Service host name")
-	} else {
-		tried = append(tried, "endpoint: none given")
-	}
-	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if r := os.Getenv(v); r != "" {
-			return Region{r, v}, nil
-		}
-		tried = append(tried, v+": not set")
-	}
+	return Region{name, from}, nil
+}
+
+// lookupRegion is ResolveRegion's last places: the shared config profile,
+// then the EC2 instance's placement. tried lists the places looked at
+// before.
+func lookupRegion(ctx context.Context, o RegionOptions, tried []string) (Region, error) {
 	profile := o.Profile
 	if profile == "" {
 		profile = os.Getenv("AWS_PROFILE")

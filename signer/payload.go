@@ -54,8 +54,9 @@ func validPayloadHash(v string) bool {
 //
 // A computed hash is written in hex to out and "" is returned, so that the
 // caller can keep it in an allocation it makes anyway; h is the hash to use
-// and buf scratch space for its sum.
-func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Size]byte) (constant string, grown []byte, err error) {
+// and buf scratch space for its sum. budgeted counts a spool against the
+// process's shared spool budget (Options.SpoolBudget).
+func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Size]byte, budgeted bool) (constant string, grown []byte, err error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return EmptyPayloadHash, buf, nil
 	}
@@ -90,7 +91,7 @@ func payloadHash(req *http.Request, h hash.Hash, buf []byte, out *[2 * sha256.Si
 	if size == 0 {
 		size = -1 // with a Body, 0 means unknown (net/http.Request.ContentLength)
 	}
-	sp, err := spool.Read(ctx, req.Body, h, spool.DefaultMemory, size)
+	sp, err := spool.Read(ctx, req.Body, h, spool.DefaultMemory, size, budgeted)
 	if err != nil {
 		return "", buf, newError(ErrBody, "reading the request body failed; nothing was sent", err)
 	}

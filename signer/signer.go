@@ -48,6 +48,17 @@ type Options struct {
 	// Signer is used concurrently. It is never given the secret key, the
 	// session token or the signature.
 	Trace func(Trace)
+
+	// SpoolBudget makes the bodies this Signer reads into a spool (those
+	// with neither GetBody nor a working Seek; see Sign) share one memory
+	// budget across the process (128 MiB), beyond which they go on in
+	// temporary files, so that many large bodies at once do not grow
+	// memory with their number (DESIGN.md, "Payload"). A spool's share
+	// comes back when the spool is garbage collected: this is for a sender
+	// that also frees spools as soon as it has sent them, as
+	// transport.Transport's RoundTrip does; false leaves each body to its
+	// own bound (16 MiB in memory).
+	SpoolBudget bool
 }
 
 // Trace describes one signing, for debugging. It holds no secret: the
@@ -79,8 +90,11 @@ type Signer struct {
 	host  string
 	extra []string // lower-case names from Options.SignedHeaders
 	trace func(Trace)
-	keys  keyCache
-	memos memos // what the last signing made that the next may reuse (memo.go)
+	// spoolBudget is Options.SpoolBudget: spooled bodies count against
+	// the process's shared spool budget.
+	spoolBudget bool
+	keys        keyCache
+	memos       memos // what the last signing made that the next may reuse (memo.go)
 
 	// Conformance-test policies, unexported: the official test suite signs
 	// every header present, adds no payload header, and resolves dot
@@ -100,7 +114,7 @@ func New(optFns ...func(*Options)) (*Signer, error) {
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	s := &Signer{trace: o.Trace}
+	s := &Signer{trace: o.Trace, spoolBudget: o.SpoolBudget}
 	for _, name := range o.SignedHeaders {
 		l := strings.ToLower(strings.TrimSpace(name))
 		if l == "" || strings.ContainsAny(l, " \t\r\n:") {
@@ -154,7 +168,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	if err != nil {
 		return err
 	}
-	ph, err := sg.hashPayload(req, hs.callerHash) // last: it may consume the body
+	ph, err := sg.hashPayload(req, hs.callerHash, s.spoolBudget) // last: it may consume the body
 	if err != nil {
 		return err
 	}
@@ -392,8 +406,8 @@ type payload struct {
 
 // hashPayload settles X-Amz-Content-Sha256 (DESIGN.md, "Payload"): the
 // caller's (callerHash, the request's values), a constant, or the hash of
-// the body.
-func (sg *signing) hashPayload(req *http.Request, callerHash []string) (payload, error) {
+// the body, spooled against the shared budget when budgeted.
+func (sg *signing) hashPayload(req *http.Request, callerHash []string, budgeted bool) (payload, error) {
 	if v := callerHash; len(v) > 0 {
 		if len(v) > 1 || !validPayloadHash(v[0]) {
 			return payload{}, newError(ErrHeader, "X-Amz-Content-Sha256 is neither one lower-case hex SHA-256 nor UNSIGNED-PAYLOAD; remove it to let the signer hash the body", nil)
@@ -403,7 +417,7 @@ func (sg *signing) hashPayload(req *http.Request, callerHash []string) (payload,
 	if b := req.Body; b == nil || b == http.NoBody {
 		return constantPayload(EmptyPayloadHash), nil
 	}
-	c, buf, err := payloadHash(req, sg.hash, sg.buf, &sg.sum)
+	c, buf, err := payloadHash(req, sg.hash, sg.buf, &sg.sum, budgeted)
 	sg.buf = buf
 	if err != nil || c != "" {
 		return constantPayload(c), err

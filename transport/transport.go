@@ -2,16 +2,12 @@ package transport
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,9 +15,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"golang.org/x/net/idna"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/region"
 	"github.com/opensearch-sigv4/sigv4/internal/spool"
 	"github.com/opensearch-sigv4/sigv4/signer"
 
@@ -114,7 +110,12 @@ type Options struct {
 // Signature Version 4 and sends it with its base RoundTripper. It is safe
 // for concurrent use. Create one with [New].
 type Transport struct {
-	signer  *signer.Signer
+	// signer signs for RoundTrip: the bodies it spools count against the
+	// spools' shared memory budget, since RoundTrip releases what they
+	// hold once sent. plain signs for SignRequest, whose caller sends the
+	// request and holds its spool: it has no share of the budget.
+	signer, plain *signer.Signer
+
 	creds   aws.CredentialsProvider
 	base    http.RoundTripper
 	clock   func() time.Time
@@ -172,16 +173,22 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	s, err := signer.New(func(so *signer.Options) {
+	signerOptions := func(so *signer.Options) {
 		so.SignedHeaders = o.SignedHeaders
 		so.SigningHost = o.SigningHost
 		so.Trace = o.Trace
-	})
+	}
+	plain, err := signer.New(signerOptions)
+	if err != nil {
+		return nil, &Error{Op: "configure", Err: err}
+	}
+	s, err := signer.New(signerOptions, func(so *signer.Options) { so.SpoolBudget = true })
 	if err != nil {
 		return nil, &Error{Op: "configure", Err: err}
 	}
 	t := &Transport{
 		signer:  s,
+		plain:   plain,
 		creds:   o.Credentials,
 		base:    o.Base,
 		clock:   o.Clock,
@@ -207,7 +214,7 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	default:
 		t.creds = credentials.NewCache(t.creds, func(co *credentials.CacheOptions) { co.Clock = t.now })
 	}
-	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+	for _, v := range region.EnvVars {
 		if r := os.Getenv(v); r != "" {
 			t.envRegion, t.envRegionFrom = r, v
 			break
@@ -232,124 +239,6 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 		}
 	}
 	return t, nil
-}
-
-// allowedEntry checks one AllowedHosts entry and returns it in the form
-// hosts are compared in: lower-case ASCII, as net/http dials it. An entry
-// that can never match a host is an error that says why.
-func allowedEntry(entry string) (string, error) {
-	h := strings.TrimSpace(entry)
-	bad := func(why string) error {
-		return errors.New("AllowedHosts entry " + strconv.Quote(entry) + " " + why + "; want a host name such as \"search-logs-abc.eu-west-1.es.amazonaws.com\" or \"*.es.amazonaws.com\"")
-	}
-	wild := strings.HasPrefix(h, "*.")
-	name := strings.TrimPrefix(h, "*.")
-	switch {
-	case h == "":
-		return "", bad("is empty")
-	case strings.ContainsAny(h, "/ \t\r\n?#@"):
-		return "", bad("is not a host name (no scheme, path or spaces)")
-	case strings.ContainsAny(h, "[]"):
-		return "", bad("has brackets: name an IPv6 address without them")
-	case strings.Contains(name, "*"):
-		return "", bad("has a '*' other than a leading \"*.\"")
-	case name == "":
-		return "", bad("matches nothing after \"*.\"")
-	case strings.HasSuffix(name, "."):
-		return "", bad("ends in a dot, which no request host has")
-	case strings.Count(name, ":") == 1:
-		return "", bad("has a port: entries are compared without the port, so name the host alone")
-	}
-	a, ok := dialName(name)
-	if !ok {
-		return "", bad("is not a valid (internationalised) host name")
-	}
-	if wild {
-		return "*." + a, nil
-	}
-	return a, nil
-}
-
-// dialName returns the name of host (name or name:port, as in a URL) in
-// the form net/http dials it: an internationalised name in lower-case ASCII
-// (punycode, IDNA lookup profile), without port, brackets or IPv6 zone.
-func dialName(host string) (string, bool) {
-	name := host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		name = h
-	}
-	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
-	if i := strings.IndexByte(name, '%'); i >= 0 && strings.Contains(name, ":") {
-		name = name[:i] // an IPv6 zone
-	}
-	for i := 0; i < len(name); i++ {
-		if name[i] >= 0x80 {
-			a, err := idna.Lookup.ToASCII(name)
-			if err != nil || a == "" {
-				return "", false
-			}
-			return strings.ToLower(a), true
-		}
-	}
-	return strings.ToLower(name), name != ""
-}
-
-// hostAllowed reports whether a request to host (host[:port]) may be
-// signed: names are compared in the ASCII form net/http dials.
-func (t *Transport) hostAllowed(host string) bool {
-	if len(t.allowed) == 0 {
-		return true
-	}
-	name, ok := dialName(host)
-	if !ok {
-		return false
-	}
-	for _, a := range t.allowed {
-		if a == name || (strings.HasPrefix(a, "*.") && strings.HasSuffix(name, a[1:])) {
-			return true
-		}
-	}
-	return false
-}
-
-// redirectAllowed reports whether r, a request http.Client made to follow
-// a redirect (r.Response is the redirect), may be signed: only to the same
-// scheme and host as the request that was redirected, or to a host that
-// AllowedHosts names, and never from https to http.
-func (t *Transport) redirectAllowed(r *http.Request) bool {
-	prev := r.Response.Request
-	if prev == nil || prev.URL == nil {
-		return false
-	}
-	if strings.EqualFold(prev.URL.Scheme, "https") && !strings.EqualFold(r.URL.Scheme, "https") {
-		return false
-	}
-	if len(t.allowed) > 0 {
-		return t.hostAllowed(r.URL.Host)
-	}
-	a, ok1 := dialName(r.URL.Host)
-	b, ok2 := dialName(prev.URL.Host)
-	return ok1 && ok2 && a == b && r.URL.Port() == prev.URL.Port() && strings.EqualFold(r.URL.Scheme, prev.URL.Scheme)
-}
-
-// settleScope fixes the region and service for an endpoint known at
-// construction, without network I/O: an explicit region or service that
-// contradicts the endpoint's AWS host name is reported here, at once.
-func (t *Transport) settleScope(endpoint string) error {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" {
-		return &Error{Op: "configure", Err: errors.New("Endpoint " + strconv.Quote(endpoint) + " is not a URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com")}
-	}
-	host := t.host
-	if host == "" {
-		host = u.Host
-	}
-	sc, err := t.resolveScope(context.Background(), host, false)
-	if err != nil {
-		return &Error{Op: "configure", Err: err}
-	}
-	t.settled = &sc
-	return nil
 }
 
 // RoundTrip signs a copy of req and sends it with the base RoundTripper.
@@ -393,12 +282,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Op: "check the request", Err: ErrAuthorizationSet}
 	}
 	body := r.Body
-	if body != nil && body != http.NoBody && r.GetBody == nil {
-		// A body that may be spooled: count it against the spools' shared
-		// memory budget, since this call releases what it spools.
-		r = r.WithContext(spool.WithBudget(r.Context()))
-	}
-	used, err := t.sign(r)
+	// t.signer counts a body it spools against the spools' shared memory
+	// budget, since this call releases what it spools.
+	used, err := t.sign(r, t.signer)
 	if err != nil {
 		return nil, err
 	}
@@ -446,186 +332,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // opensearchapi.Response.Header, v4's Inspect().Response.Header, an
 // http.Response's Header. It reads nothing.
 func (t *Transport) DiagnosisFor(h http.Header) *Diagnosis { return t.refusals.find(h) }
-
-// now is the corrected clock: Clock plus the offset learned from AWS.
-func (t *Transport) now() time.Time { return t.clock().Add(time.Duration(t.skew.Load())) }
-
-// Bounds on learning from a clock-skew 403.
-const (
-	// skewAgreement is how far the response's Date may be from the server
-	// time AWS states in its message ("... (20261122T061500Z - 5 min.)")
-	// for the offset to be learned: both come from AWS's clock at once.
-	skewAgreement = 2 * time.Second
-	// maxSkew bounds a learned offset: a clock off by more than a day is
-	// broken, and no response should persuade the transport otherwise.
-	maxSkew = 24 * time.Hour
-	// invalidateEvery is the least time between two invalidations of
-	// credentials after invalid-token 403s.
-	invalidateEvery = time.Second
-)
-
-// reStatedTime finds the server time AWS states in a clock-skew message.
-var reStatedTime = regexp.MustCompile(`\((\d{8}T\d{6}Z) [-+] 5 min\.\)`)
-
-// invalidation records the credentials last invalidated, by fingerprint.
-type invalidation struct {
-	fingerprint [sha256.Size]byte
-	at          time.Time
-}
-
-// fingerprint identifies credentials without keeping their secrets.
-func fingerprint(c aws.Credentials) [sha256.Size]byte {
-	return sha256.Sum256([]byte(c.AccessKeyID + "\x00" + c.SessionToken))
-}
-
-// heal handles a 403: it passes the diagnosis to the hook and, for clock
-// skew or an invalid token, retries when the body can be replayed, passing
-// each retry's 403 to the hook too. Each of the two causes is healed at
-// most once per request, so a request is retried once, or twice when the
-// retry's refusal is the other cause: at a credential rotation on a
-// skewed clock, the new token may then be refused for the time it was
-// signed at, or the new time for the old token. Any other refusal, and
-// the same cause twice, ends it. used are the credentials the refused
-// request was signed with; heal returns those of the last retry, if any.
-// The caller's own retries are signed anew by RoundTrip as usual.
-func (t *Transport) heal(orig, sent *http.Request, res *http.Response, used aws.Credentials) (_ *http.Response, _ *Diagnosis, retried aws.Credentials, _ error) {
-	replayable := sent.Body == nil || sent.Body == http.NoBody || sent.GetBody != nil
-	healedSkew, healedToken := false, false
-	for {
-		d := t.diagnose(res, sent)
-		if d == nil {
-			return res, nil, retried, nil
-		}
-		if t.onDeny != nil {
-			t.onDeny(d)
-		}
-		switch d.Cause {
-		case CauseClockSkew:
-			if healedSkew || !t.learnSkew(res, d) {
-				return res, d, retried, nil
-			}
-			healedSkew = true
-		case CauseInvalidToken:
-			if healedToken || !t.invalidate(sent.Context(), used) {
-				return res, d, retried, nil
-			}
-			healedToken = true
-		default:
-			return res, d, retried, nil
-		}
-		if !replayable {
-			return res, d, retried, nil
-		}
-		retry, _ := signingCopy(orig)
-		if sent.GetBody != nil {
-			body, err := sent.GetBody()
-			if err != nil {
-				return res, d, retried, nil // keep the 403; the caller sees why it failed
-			}
-			retry.Body, retry.GetBody, retry.ContentLength = body, sent.GetBody, sent.ContentLength
-		}
-		creds, err := t.sign(retry)
-		if err != nil {
-			if retry.Body != nil {
-				retry.Body.Close()
-			}
-			return res, d, retried, nil
-		}
-		res.Body.Close() // the retry replaces it
-		res, err = t.base.RoundTrip(retry)
-		if err != nil || !refusalStatus(res.StatusCode) {
-			return res, nil, creds, err
-		}
-		sent, used, retried = retry, creds, creds
-	}
-}
-
-// diagnose is Diagnose, with what only the transport knows: for a scope
-// refusal, where the region and service it signed for came from.
-func (t *Transport) diagnose(res *http.Response, sent *http.Request) *Diagnosis {
-	d, _ := Diagnose(res).(*Diagnosis)
-	if d == nil || d.Cause != CauseCredentialScope {
-		return d
-	}
-	sc, err := t.scope(sent.Context(), t.signingHost(sent))
-	if err == nil {
-		d.Fix += " The region " + sc.region + " came from " + sc.regionFrom + ", the service " + sc.service + " from " + sc.serviceFrom + "."
-	}
-	return d
-}
-
-// learnSkew learns the offset of AWS's clock from a clock-skew 403, when
-// the response can be trusted to tell it: not a cached response (Age), and
-// its Date agrees with the server time AWS states in its message. It
-// reports whether the offset changed.
-func (t *Transport) learnSkew(res *http.Response, d *Diagnosis) bool {
-	if res.Header.Get("Age") != "" || d.ServerTime.IsZero() {
-		return false // a cached response's Date says nothing of the clock now
-	}
-	m := reStatedTime.FindStringSubmatch(d.Message)
-	if m == nil {
-		return false
-	}
-	stated, err := time.Parse("20060102T150405Z", m[1])
-	if err != nil || stated.Sub(d.ServerTime).Abs() > skewAgreement {
-		return false
-	}
-	skew := d.ServerTime.Sub(t.clock())
-	if skew.Abs() > maxSkew {
-		return false
-	}
-	if t.skew.Swap(int64(skew)) == int64(skew) {
-		return false
-	}
-	t.syncCache()
-	return true
-}
-
-// syncCache tells a caller's credentials.Cache the corrected time, or that
-// there is no correction, after the offset changed.
-func (t *Transport) syncCache() {
-	if t.syncClock == nil {
-		return
-	}
-	if t.skew.Load() == 0 {
-		t.syncClock(time.Time{})
-		return
-	}
-	t.syncClock(t.now())
-}
-
-// invalidate drops the credentials used for a request that AWS refused for
-// an invalid token, when the provider can, so that the retry fetches new
-// ones. It does so at most once for the same credentials, at most once per
-// invalidateEvery, and only while the provider still holds the refused
-// credentials: a late 403 does not throw away their replacement. It
-// reports whether a retry may help: new credentials are (or will be) there.
-func (t *Transport) invalidate(ctx context.Context, used aws.Credentials) bool {
-	inv, ok := t.creds.(interface{ Invalidate() })
-	if !ok {
-		return false
-	}
-	fp := fingerprint(used)
-	replaced := func() bool {
-		cur, err := t.creds.Retrieve(ctx)
-		return err == nil && fingerprint(cur) != fp
-	}
-	if replaced() {
-		return true // a late 403: retry with the new credentials
-	}
-	last := t.invalidated.Load()
-	if last != nil && last.fingerprint == fp {
-		return false // dropped once already, and the source serves them again
-	}
-	now := t.clock()
-	if last != nil && now.Sub(last.at) < invalidateEvery {
-		return false
-	}
-	if t.invalidated.CompareAndSwap(last, &invalidation{fingerprint: fp, at: now}) {
-		inv.Invalidate()
-	}
-	return replaced()
-}
 
 // requestCopy is a shallow copy of a request and of its URL.
 type requestCopy struct {
@@ -686,12 +392,13 @@ func (t *Transport) SignRequest(req *http.Request) error {
 			return &Error{Op: "check the request", Err: ErrAuthorizationSet}
 		}
 	}
-	_, err := t.sign(req)
+	_, err := t.sign(req, t.plain)
 	return err
 }
 
-// sign finds the scope and credentials for r and signs it in place, with
-// the corrected clock. It returns the credentials used. When a learned
+// sign finds the scope and credentials for r and signs it in place with s
+// (t.signer, whose spools share the budget, or t.plain), with the
+// corrected clock. It returns the credentials used. When a learned
 // offset makes credentials look expired that the local clock says are
 // valid, they are dropped from the provider (when it can) and fetched
 // again: a cache on an uncorrected clock may still hold credentials that
@@ -700,7 +407,7 @@ func (t *Transport) SignRequest(req *http.Request) error {
 // AWS's clock says expired): it is dropped and r signed on the local
 // clock, so that the request still goes out and AWS's answer can teach
 // the offset again.
-func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
+func (t *Transport) sign(r *http.Request, s *signer.Signer) (aws.Credentials, error) {
 	ctx := r.Context()
 	if r.Response != nil && !t.redirectAllowed(r) {
 		return aws.Credentials{}, &Error{Op: "check the request", Err: &HostError{Host: r.URL.Host, Redirect: true}}
@@ -726,7 +433,7 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 			}
 			return aws.Credentials{}, &Error{Op: "retrieve credentials", Err: err}
 		}
-		if err := t.signer.Sign(r, creds, sc.region, sc.service, t.now()); err != nil {
+		if err := s.Sign(r, creds, sc.region, sc.service, t.now()); err != nil {
 			if errors.Is(err, signer.ErrCredentials) && creds.CanExpire && creds.Expires.After(t.clock()) {
 				// Expired by the corrected clock, valid by the local one:
 				// a cache that judges expiry by an uncorrected clock
@@ -748,116 +455,6 @@ func (t *Transport) sign(r *http.Request) (aws.Credentials, error) {
 		}
 		return creds, nil
 	}
-}
-
-// signingHost is the host r is signed for, which decides its scope: the
-// SigningHost option, else the request's Host, else its URL's host.
-func (t *Transport) signingHost(r *http.Request) string {
-	switch {
-	case t.host != "":
-		return t.host
-	case r.Host != "":
-		return r.Host
-	}
-	return r.URL.Host
-}
-
-// dropSkew forgets a learned offset, reporting whether there was one.
-func (t *Transport) dropSkew() bool {
-	if t.skew.Swap(0) == 0 {
-		return false
-	}
-	t.syncCache()
-	return true
-}
-
-// scopeInfo is the region and service signed for, and where each came
-// from, for messages and diagnoses.
-type scopeInfo struct {
-	region, regionFrom   string
-	service, serviceFrom string
-}
-
-// hostScope is a memo of the scope of one host.
-type hostScope struct {
-	host string
-	sc   scopeInfo
-}
-
-// scope returns the region and service to sign for a request to host.
-func (t *Transport) scope(ctx context.Context, host string) (scopeInfo, error) {
-	if t.settled != nil {
-		return *t.settled, nil
-	}
-	if m := t.lastScope.Load(); m != nil && m.host == host {
-		return m.sc, nil
-	}
-	sc, err := t.resolveScope(ctx, host, true)
-	if err != nil {
-		return sc, err
-	}
-	t.lastScope.Store(&hostScope{host, sc})
-	return sc, nil
-}
-
-// resolveScope finds the region and service for host, in the order of
-// DESIGN.md, "Region and service": the options, then an AWS host name
-// (which AWS holds the signature to), then AWS_REGION and AWS_DEFAULT_REGION, then the shared
-// config and, when lookup is set, the instance's placement. An option that
-// contradicts an AWS host name is an error: AWS would refuse every request.
-func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) (scopeInfo, error) {
-	var sc scopeInfo
-	ep, fromHost := credentials.ParseEndpoint(host)
-	name := host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		name = h
-	}
-	switch {
-	case t.service != "" && fromHost && t.service != ep.Service:
-		return sc, &ScopeError{Option: "Service", Value: t.service, Host: name, HostSays: ep.Service}
-	case t.service != "":
-		sc.service, sc.serviceFrom = t.service, "the Service option"
-	case fromHost:
-		sc.service, sc.serviceFrom = ep.Service, "the host name "+name
-	default:
-		sc.service, sc.serviceFrom = "es", "the default"
-	}
-	switch {
-	case t.region != "" && fromHost && t.region != ep.Region:
-		return sc, &ScopeError{Option: "Region", Value: t.region, Host: name, HostSays: ep.Region}
-	case t.region != "":
-		sc.region, sc.regionFrom = t.region, "the Region option"
-	case fromHost:
-		sc.region, sc.regionFrom = ep.Region, "the host name "+name
-	case t.envRegion != "":
-		sc.region, sc.regionFrom = t.envRegion, t.envRegionFrom
-	default:
-		r, err := t.lookupRegion(ctx, lookup)
-		if err != nil {
-			if !lookup {
-				return sc, errors.New("no region for " + name + ", which is not an Amazon OpenSearch Service host name: set the Region option (or AWS_REGION), and Service if it is not \"es\"")
-			}
-			return sc, err
-		}
-		sc.region, sc.regionFrom = r.Name, r.Source
-	}
-	return sc, nil
-}
-
-// lookupRegion resolves the region from the shared config or, with imds,
-// the instance metadata once, and caches it. A failure is not cached.
-func (t *Transport) lookupRegion(ctx context.Context, imds bool) (credentials.Region, error) {
-	t.regionMu.Lock()
-	defer t.regionMu.Unlock()
-	if t.resolvedRegion.Name != "" {
-		return t.resolvedRegion, nil
-	}
-	r, err := credentials.ResolveRegion(ctx, func(o *credentials.RegionOptions) { o.DisableIMDS = !imds })
-	if err != nil {
-		return r, &Error{Op: "resolve the region", Err: err}
-	}
-	t.resolvedRegion = r
-	return r, nil
 }
 
 // String describes the transport without its credentials.

@@ -3,7 +3,7 @@
 // a retry: in memory up to a bound, in a temporary file beyond it, read
 // once in fixed 32 KiB chunks that are written to the hash as they arrive.
 // Memory stays bounded whatever the body's size (DESIGN.md, "Payload"), and,
-// for the reads marked WithBudget, whatever the number of bodies at once.
+// for the budgeted reads, whatever the number of bodies at once.
 package spool
 
 import (
@@ -27,8 +27,8 @@ const chunkSize = 32 << 10
 // MiB by instance type), and a file costs a write and a read of every byte.
 const DefaultMemory = 16 << 20
 
-// Budget bounds the bytes that the spools of budgeted reads (see
-// WithBudget) hold in memory at once, across the process: a body whose
+// Budget bounds the bytes that the spools of budgeted reads (see Read)
+// hold in memory at once, across the process: a body whose
 // next chunk would pass it goes on in a temporary file, as one past its
 // own bound does. Without it, many large bodies at once (a proxy in front
 // of several bulk indexers) would each keep up to their own bound, and
@@ -40,16 +40,6 @@ var budgetUsed atomic.Int64
 
 // BudgetInUse returns the bytes that budgeted spools hold in memory now.
 func BudgetInUse() int64 { return budgetUsed.Load() }
-
-type budgetKey struct{}
-
-// WithBudget marks ctx so that Read counts the spool it makes against
-// Budget. Whoever marks a read should Release its spool: the share comes
-// back when the spool is released and its readers closed, or else only
-// when the spool is garbage collected.
-func WithBudget(ctx context.Context) context.Context {
-	return context.WithValue(ctx, budgetKey{}, true)
-}
 
 // account is what one spool holds of the budget. It is apart from the
 // Spool so that a cleanup can give it back when a spool that was never
@@ -102,10 +92,13 @@ var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
 // ContentLength) or -1: it only sizes the in-memory chunks, so that a
 // 1 KiB body costs about 1 KiB rather than a whole chunk; a wrong size
 // costs memory, never bytes. It stops with ctx's error once ctx is done.
-// It does not close r.
-func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64) (*Spool, error) {
+// It does not close r. When budgeted, the spool's memory counts against
+// Budget: whoever asks for a budgeted read should Release its spool, since
+// the share comes back when the spool is released and its readers closed,
+// or else only when the spool is garbage collected.
+func Read(ctx context.Context, r io.Reader, w io.Writer, memory, size int64, budgeted bool) (*Spool, error) {
 	s := &Spool{}
-	if ctx.Value(budgetKey{}) != nil {
+	if budgeted {
 		s.acct = new(account)
 	}
 	s.refs.Store(1)

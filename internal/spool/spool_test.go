@@ -59,7 +59,7 @@ func testSpool(t *testing.T, size int, memory int64, inMemory bool, hint int64) 
 	want := body(size)
 	h := sha256.New()
 	r := onlyReader{iotest.HalfReader(io.LimitReader(bytes.NewReader(want), int64(len(want))))}
-	s, err := Read(context.Background(), r, h, memory, hint)
+	s, err := Read(context.Background(), r, h, memory, hint, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestSpoolSizedBySize(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for range n {
-			if _, err := Read(context.Background(), onlyReader{bytes.NewReader(b)}, io.Discard, 1<<20, size); err != nil {
+			if _, err := Read(context.Background(), onlyReader{bytes.NewReader(b)}, io.Discard, 1<<20, size, false); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -118,7 +118,7 @@ func TestSpoolSizedBySize(t *testing.T) {
 func TestSpoolLeavesNoFile(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
-	s, err := Read(context.Background(), bytes.NewReader(body(1<<20)), io.Discard, 64<<10, -1)
+	s, err := Read(context.Background(), bytes.NewReader(body(1<<20)), io.Discard, 64<<10, -1, false)
 	if err != nil || s.InMemory() {
 		t.Fatalf("%v, in memory %v", err, s.InMemory())
 	}
@@ -134,16 +134,16 @@ func TestSpoolLeavesNoFile(t *testing.T) {
 // that error.
 func TestSpoolStopsOnErrors(t *testing.T) {
 	boom := errors.New("producer failed")
-	if _, err := Read(context.Background(), io.MultiReader(bytes.NewReader(body(100<<10)), iotest.ErrReader(boom)), io.Discard, 1<<20, -1); !errors.Is(err, boom) {
+	if _, err := Read(context.Background(), io.MultiReader(bytes.NewReader(body(100<<10)), iotest.ErrReader(boom)), io.Discard, 1<<20, -1, false); !errors.Is(err, boom) {
 		t.Errorf("read error: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Read(ctx, bytes.NewReader(body(100)), io.Discard, 1<<20, -1); !errors.Is(err, context.Canceled) {
+	if _, err := Read(ctx, bytes.NewReader(body(100)), io.Discard, 1<<20, -1, false); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "absent"))
-	if _, err := Read(context.Background(), bytes.NewReader(body(200<<10)), io.Discard, 64<<10, -1); !errors.Is(err, errWrite) || !errors.Is(err, os.ErrNotExist) {
+	if _, err := Read(context.Background(), bytes.NewReader(body(200<<10)), io.Discard, 64<<10, -1, false); !errors.Is(err, errWrite) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("no temporary folder: %v", err)
 	}
 }
@@ -152,7 +152,7 @@ func TestSpoolStopsOnErrors(t *testing.T) {
 func spoolOf(t *testing.T, n int) (*Spool, []byte) {
 	t.Helper()
 	want := body(n)
-	s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, DefaultMemory, -1)
+	s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, DefaultMemory, -1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func pooledNeverCross(t *testing.T, memory int64) {
 			defer wg.Done()
 			for i := 0; i < 40; i++ {
 				want := body(chunkSize*(1+(g+i)%4) + (g*i)%100)
-				s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, memory, int64(len(want)))
+				s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, memory, int64(len(want)), false)
 				if err != nil {
 					errs <- err
 					return
@@ -281,7 +281,7 @@ func pooledNeverCross(t *testing.T, memory int64) {
 func budgeted(t *testing.T, n int) (*Spool, []byte) {
 	t.Helper()
 	want := body(n)
-	s, err := Read(WithBudget(context.Background()), onlyReader{bytes.NewReader(want)}, io.Discard, DefaultMemory, -1)
+	s, err := Read(context.Background(), onlyReader{bytes.NewReader(want)}, io.Discard, DefaultMemory, -1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestBudgetTakenWholeForAKnownLength(t *testing.T) {
 		pr, pw := io.Pipe()
 		done := make(chan read, 1)
 		go func() {
-			s, err := Read(WithBudget(context.Background()), pr, io.Discard, DefaultMemory, int64(len(want)))
+			s, err := Read(context.Background(), pr, io.Discard, DefaultMemory, int64(len(want)), true)
 			done <- read{s, err}
 		}()
 		return pw, done
@@ -445,7 +445,7 @@ func TestBudgetTakenWholeForAKnownLength(t *testing.T) {
 func TestBytesOnlyForAPieceOfItsOwn(t *testing.T) {
 	read := func(b []byte, size, memory int64) *Spool {
 		t.Helper()
-		s, err := Read(context.Background(), onlyReader{bytes.NewReader(b)}, io.Discard, memory, size)
+		s, err := Read(context.Background(), onlyReader{bytes.NewReader(b)}, io.Discard, memory, size, false)
 		if err != nil {
 			t.Fatal(err)
 		}
