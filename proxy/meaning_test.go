@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 	"github.com/opensearch-sigv4/sigv4/sigv4test"
 )
 
@@ -26,73 +26,6 @@ import (
 // split on '&' and the first '=', '+' a space, percent-decoded, the last
 // value of a repeated key wins; a '%' without two hex digits stands for
 // itself.
-
-// meaning is what OpenSearch reads from a request target.
-type meaning struct {
-	segments []string
-	params   map[string]string
-}
-
-func readTarget(target string) meaning {
-	path, query, _ := strings.Cut(target, "?")
-	m := meaning{params: map[string]string{}}
-	for _, seg := range strings.Split(path, "/") {
-		if seg != "" {
-			m.segments = append(m.segments, percentDecode(seg, false))
-		}
-	}
-	for _, p := range strings.Split(query, "&") {
-		if p == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(p, "=")
-		m.params[percentDecode(k, true)] = percentDecode(v, true)
-	}
-	return m
-}
-
-func percentDecode(s string, plus bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]) {
-			b.WriteByte(hexValue(s[i+1])<<4 | hexValue(s[i+2]))
-			i += 2
-			continue
-		}
-		if c == '+' && plus {
-			c = ' '
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func hexValue(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
-}
-
-func (m meaning) equal(o meaning) bool {
-	if !slices.Equal(m.segments, o.segments) || len(m.params) != len(o.params) {
-		return false
-	}
-	for k, v := range m.params {
-		if w, ok := o.params[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
 
 // meaningRig is a verifying upstream that records the raw request target
 // of the last request, behind a proxy.
@@ -201,13 +134,13 @@ func TestProxyKeepsMeaning(t *testing.T) {
 	mr := newMeaningRig(t)
 	for _, target := range meaningCases {
 		got, ps, us := mr.send(t, "GET", target)
-		equal := got != "" && readTarget(target).equal(readTarget(got))
+		equal := got != "" && testenv.ReadTarget(target).Equal(testenv.ReadTarget(got))
 		t.Logf("| `%s` | `%s` | %d | %v |", target, got, us, equal)
 		switch {
 		case got == "":
 			t.Errorf("%s: nothing reached the upstream (the proxy answered %d)", target, ps)
 		case !equal:
-			t.Errorf("%s: the client meant %q, the upstream received %s meaning %q", target, readTarget(target), got, readTarget(got))
+			t.Errorf("%s: the client meant %q, the upstream received %s meaning %q", target, testenv.ReadTarget(target), got, testenv.ReadTarget(got))
 		case us != http.StatusOK || ps != http.StatusOK:
 			t.Errorf("%s: upstream %d, proxy %d (sent %s)", target, us, ps, got)
 		}
@@ -238,8 +171,8 @@ func FuzzProxyMeaning(f *testing.F) {
 			}
 			return // refused at the door (400 for a target net/http cannot parse)
 		}
-		if !readTarget(target).equal(readTarget(got)) {
-			t.Fatalf("%s: the client meant %q, the upstream received %s meaning %q", target, readTarget(target), got, readTarget(got))
+		if !testenv.ReadTarget(target).Equal(testenv.ReadTarget(got)) {
+			t.Fatalf("%s: the client meant %q, the upstream received %s meaning %q", target, testenv.ReadTarget(target), got, testenv.ReadTarget(got))
 		}
 		if us != http.StatusOK {
 			t.Fatalf("%s: the upstream refused %s with %d", target, got, us)

@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 	"github.com/opensearch-sigv4/sigv4/sigv4test"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -23,59 +25,6 @@ import (
 // from the request that went on the wire must be the same. It is written
 // without net/url or package signer: OpenSearch's own reading, applied to
 // the raw text of each.
-
-// meaning is what OpenSearch reads from a request.
-type meaning struct {
-	segments []string          // the path split on '/', empty segments dropped, each percent-decoded; no dot resolution
-	params   map[string]string // the query split on '&' and the first '=', '+' a space, percent-decoded; the last value of a key wins
-}
-
-// decodePercent decodes %XX escapes; a '%' without two hex digits stands
-// for itself; with plus, '+' is a space.
-func decodePercent(s string, plus bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' && i+2 < len(s) && strings.IndexByte(hexDigits, s[i+1]) >= 0 && strings.IndexByte(hexDigits, s[i+2]) >= 0 {
-			b.WriteByte(byte(strings.IndexByte(hexDigits, lowerASCII(s[i+1]))<<4 | strings.IndexByte(hexDigits, lowerASCII(s[i+2]))))
-			i += 2
-			continue
-		}
-		if c == '+' && plus {
-			c = ' '
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-const hexDigits = "0123456789abcdefABCDEF"
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'F' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// readTarget reads a request target (path?query) the way OpenSearch does.
-func readTarget(target string) meaning {
-	path, query, _ := strings.Cut(target, "?")
-	m := meaning{params: map[string]string{}}
-	for _, seg := range strings.Split(path, "/") {
-		if seg != "" {
-			m.segments = append(m.segments, decodePercent(seg, false))
-		}
-	}
-	for _, p := range strings.Split(query, "&") {
-		if p == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(p, "=")
-		m.params[decodePercent(k, true)] = decodePercent(v, true)
-	}
-	return m
-}
 
 // callerTarget returns the path?query of a raw URL string as the caller
 // wrote it: everything after the authority.
@@ -183,33 +132,21 @@ func (mr *meaningRig) send(t testing.TB, req *http.Request) wireRecord {
 // checkMeaning compares the caller's meaning with the wire's.
 func checkMeaning(t testing.TB, rawURL string, req *http.Request, got wireRecord, headerNames ...string) {
 	t.Helper()
-	want := readTarget(callerTarget(rawURL))
-	wire := readTarget(got.target)
+	want := testenv.ReadTarget(callerTarget(rawURL))
+	wire := testenv.ReadTarget(got.target)
 	if got.status != http.StatusOK {
 		t.Errorf("%s: the verifying endpoint answered %d for %s", rawURL, got.status, got.target)
 	}
-	if !slices.Equal(want.segments, wire.segments) {
-		t.Errorf("%s: path means %q, but the wire (%s) means %q", rawURL, want.segments, got.target, wire.segments)
+	if !slices.Equal(want.Segments, wire.Segments) {
+		t.Errorf("%s: path means %q, but the wire (%s) means %q", rawURL, want.Segments, got.target, wire.Segments)
 	}
-	if !mapsEqual(want.params, wire.params) {
-		t.Errorf("%s: query means %q, but the wire (%s) means %q", rawURL, want.params, got.target, wire.params)
+	if !maps.Equal(want.Params, wire.Params) {
+		t.Errorf("%s: query means %q, but the wire (%s) means %q", rawURL, want.Params, got.target, wire.Params)
 	}
 	wantH, wireH := sentHeaders(req.Header, headerNames...), sentHeaders(got.header, headerNames...)
-	if !mapsEqual(wantH, wireH) {
+	if !maps.Equal(wantH, wireH) {
 		t.Errorf("%s: headers mean %q, but the wire's mean %q", rawURL, wantH, wireH)
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestWireMeansWhatTheCallerMeant sends the requests that used to change
