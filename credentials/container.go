@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // Container-endpoint addresses that are accepted over plain http, besides
@@ -84,7 +85,7 @@ func (p *ContainerProvider) Retrieve(ctx context.Context) (aws.Credentials, erro
 	})
 	creds, err := prov.Retrieve(ctx)
 	if err != nil {
-		return aws.Credentials{}, &ProviderError{Source: SourceContainer, Problem: "the container endpoint " + redactURL(endpoint) + " gave no credentials", Err: err}
+		return aws.Credentials{}, &ProviderError{Source: SourceContainer, Problem: "the container endpoint " + redact.URL(endpoint) + " gave no credentials", Err: err}
 	}
 	creds.Source = SourceContainer
 	return creds, nil
@@ -141,14 +142,4 @@ func checkToken(tok string) (string, error) {
 		return "", &ProviderError{Source: SourceContainer, Problem: "the container authorization token holds a line break"}
 	}
 	return tok, nil
-}
-
-// redactURL drops user information and the query from a URL for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }

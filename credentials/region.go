@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 	"github.com/opensearch-sigv4/sigv4/internal/region"
 )
 
@@ -152,7 +153,7 @@ func ResolveRegion(ctx context.Context, optFns ...func(*RegionOptions)) (Region,
 			e, ok := ParseEndpoint(endpoint)
 			return e.Region, ok
 		},
-		ShowEndpoint: redactURL,
+		ShowEndpoint: redact.URL,
 		Getenv:       os.Getenv,
 		Lookup: func(ctx context.Context, tried []string) (string, string, error) {
 			r, err := lookupRegion(ctx, o, tried)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // expiryCheck wraps the credential chain so that credentials a source
@@ -233,27 +234,15 @@ func checkSource(source string) string {
 // query or user information, and the variable it comes from.
 func containerEndpoint() (endpoint, variable string) {
 	if rel := os.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"); rel != "" {
-		return "http://169.254.170.2" + redactedURL("/"+strings.TrimPrefix(rel, "/")), "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+		return "http://169.254.170.2" + redact.URL("/"+strings.TrimPrefix(rel, "/")), "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
 	}
-	return redactedURL(os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")), "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+	return redact.URL(os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")), "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 }
 
 // imdsEndpoint is the instance metadata address the SDK uses.
 func imdsEndpoint() string {
 	if e := os.Getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"); e != "" {
-		return redactedURL(e) + " (AWS_EC2_METADATA_SERVICE_ENDPOINT)"
+		return redact.URL(e) + " (AWS_EC2_METADATA_SERVICE_ENDPOINT)"
 	}
 	return "http://169.254.169.254"
-}
-
-// redactedURL is raw without its user information, query and fragment,
-// which may hold a password or a token: the form every message and log line
-// of the command shows a URL in.
-func redactedURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(an unparseable URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 	"github.com/opensearch-sigv4/sigv4/proxy"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -331,7 +332,7 @@ func runProxy(args []string, stderr io.Writer) int {
 		return exitUsage
 	}
 	if o.insecure {
-		log.Warn("sigv4 proxy: --insecure: the upstream's certificate is not verified; whoever answers at " + redactedURL(o.upstream) +
+		log.Warn("sigv4 proxy: --insecure: the upstream's certificate is not verified; whoever answers at " + redact.URL(o.upstream) +
 			" gets the signed requests. Prefer --cacert with the tunnel's or the domain's CA")
 	}
 	// Credentials now, so that a proxy without any says so at once.
@@ -360,7 +361,7 @@ func runProxy(args []string, stderr io.Writer) int {
 		scheme = "https"
 		l = tls.NewListener(l, tlsConfig)
 	}
-	log.Info("sigv4 proxy: listening", "address", scheme+"://"+l.Addr().String(), "upstream", redactedURL(o.upstream),
+	log.Info("sigv4 proxy: listening", "address", scheme+"://"+l.Addr().String(), "upstream", redact.URL(o.upstream),
 		"basic_auth", users != nil, "client_certificates", o.clientCA != "", "role", o.roleARN, "max_body", maxBody,
 		"body_timeout", o.bodyTimeout, "idle_timeout", o.idleTimeout)
 

@@ -4,6 +4,7 @@ package redact
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -25,4 +26,16 @@ func Format(f fmt.State, verb rune, s string) {
 		s = strconv.Quote(s)
 	}
 	io.WriteString(f, s)
+}
+
+// URL returns raw without its user information, query and fragment, which
+// may hold a password or a token: the form in which a credential source's
+// address appears in a message or a log line.
+func URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparseable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }

@@ -9,3 +9,17 @@ func TestAccessKeyID(t *testing.T) {
 		}
 	}
 }
+
+// TestURL: user information, query and fragment never show; what names
+// the endpoint does.
+func TestURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:s3cret@creds.internal:8443/v1/creds?token=abc#frag": "https://creds.internal:8443/v1/creds",
+		"http://127.0.0.1:9799/creds":                                     "http://127.0.0.1:9799/creds",
+		"http://[::1%zone/creds":                                          "(an unparseable URL)",
+	} {
+		if got := URL(in); got != want {
+			t.Errorf("URL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
