@@ -298,8 +298,13 @@ func (s *Spool) Bytes() (b []byte, ok bool) {
 }
 
 // Reader returns a new reader of the whole body, from its first byte, or
-// after Release one whose Read returns ErrReleased. The reader must be
-// closed for the spool's chunks to be reused.
+// after Release one whose Read returns ErrReleased. Each reader holds the
+// spool until it is closed: the chunks of an in-memory spool go back to
+// the pool, and the temporary file of a file-backed one is closed (its
+// disk space freed), only once the spool is released and every reader
+// it made is closed. A file-backed reader is also an io.ReaderAt and an
+// io.Seeker (an io.SectionReader over the file); an in-memory one is an
+// io.WriterTo.
 func (s *Spool) Reader() io.ReadCloser {
 	for {
 		n := s.refs.Load()

@@ -478,3 +478,49 @@ func TestBytesOnlyForAPieceOfItsOwn(t *testing.T) {
 		s.Release()
 	}
 }
+
+// TestReaderHoldsTheSpoolUntilClosed pins Reader's contract for both kinds
+// of spool: a reader made before Release still reads the whole body after
+// it, and the file of a file-backed spool is closed only when the last
+// reader is closed, not at Release. The reader's extra interfaces are the
+// ones the comment names.
+func TestReaderHoldsTheSpoolUntilClosed(t *testing.T) {
+	want := body(1 << 20)
+	for _, memory := range []int64{2 << 20, 64 << 10} {
+		s, err := Read(context.Background(), bytes.NewReader(want), io.Discard, memory, -1, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := s.Reader()
+		if s.InMemory() {
+			if _, ok := r.(io.WriterTo); !ok {
+				t.Errorf("in-memory reader %T is not an io.WriterTo", r)
+			}
+		} else {
+			_, at := r.(io.ReaderAt)
+			_, seek := r.(io.Seeker)
+			if !at || !seek {
+				t.Errorf("file reader %T: ReaderAt %v, Seeker %v", r, at, seek)
+			}
+		}
+		s.Release()
+		got, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("in memory %v: read after Release: %d bytes, %v", s.InMemory(), len(got), err)
+		}
+		if !s.InMemory() {
+			if _, err := s.file.Stat(); err != nil {
+				t.Errorf("the file was closed while a reader was open: %v", err)
+			}
+		}
+		r.Close()
+		if !s.InMemory() {
+			if _, err := s.file.Stat(); !errors.Is(err, os.ErrClosed) {
+				t.Errorf("the file is still open after Release and the last Close: Stat says %v", err)
+			}
+		}
+		if _, err := s.Reader().Read(make([]byte, 1)); !errors.Is(err, ErrReleased) {
+			t.Errorf("in memory %v: a reader made after Release: %v, want ErrReleased", s.InMemory(), err)
+		}
+	}
+}
