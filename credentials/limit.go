@@ -27,31 +27,21 @@ type limitedClient struct{ httpDoer }
 func (c limitedClient) Do(req *http.Request) (*http.Response, error) {
 	res, err := c.httpDoer.Do(req)
 	if err == nil && res.Body != nil {
-		res.Body = &limitedBody{ReadCloser: res.Body, left: maxCredentialsResponse}
+		res.Body = limitedBody{http.MaxBytesReader(nil, res.Body, maxCredentialsResponse)}
 	}
 	return res, err
 }
 
-// limitedBody fails a read once more than left bytes were read, instead of
-// truncating silently. It is not http.MaxBytesReader because that one is
-// for request bodies: its error says "http: request body too large", where
-// this one names the credential endpoint's response and why it is refused.
-type limitedBody struct {
-	io.ReadCloser
-	left int64
-}
+// limitedBody is http.MaxBytesReader's reader with its error renamed:
+// past the bound, a read fails with errResponseTooLarge, which names the
+// credential endpoint's response, where MaxBytesReader's own error says
+// "http: request body too large" (it is made for request bodies).
+type limitedBody struct{ io.ReadCloser }
 
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left < 0 {
-		return 0, errResponseTooLarge
-	}
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
+func (b limitedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	b.left -= int64(n)
-	if b.left < 0 {
-		return 0, errResponseTooLarge
+	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+		err = errResponseTooLarge
 	}
 	return n, err
 }
