@@ -73,87 +73,141 @@ func tokenName(raw json.RawMessage) string {
 // parseSearch reads a search from the URL's parameters and the body; the
 // body's values win over the parameters', as in OpenSearch.
 func parseSearch(q url.Values, body []byte) (*searchReq, *apiError) {
-	req := &searchReq{size: -1, from: -1, trackTotal: maxResultWindow}
 	var sec map[string]json.RawMessage
 	if err := decodeBody(body, &sec); err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(sec))
-	for k := range sec {
+	in := searchInput{q: q, sec: sec}
+	req := &searchReq{size: -1, from: -1, trackTotal: maxResultWindow}
+	// Each step reads its part of the search or refuses it; the first
+	// refusal is the answer.
+	for _, step := range []func(*searchReq, searchInput) *apiError{
+		checkSections, searchQuery, searchPaging, searchSorting, searchSource,
+		searchTracking, searchPIT, checkSearchContext,
+	} {
+		if err := step(req, in); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+// searchInput is what a search is read from: the URL's parameters and the
+// body's sections.
+type searchInput struct {
+	q   url.Values
+	sec map[string]json.RawMessage
+}
+
+// int reads an integer from the body's section name, else from the URL's
+// parameter of that name; dst is left alone when neither is there.
+func (in searchInput) int(name string, dst *int) *apiError {
+	if raw, ok := in.sec[name]; ok {
+		var n json.Number
+		if json.Unmarshal(raw, &n) != nil {
+			return parsingError("[" + name + "] must be a number, not " + string(raw))
+		}
+		x, err := n.Int64()
+		if err != nil {
+			return parsingError("[" + name + "] must be an integer, not " + string(raw))
+		}
+		*dst = int(x)
+	} else if v := in.q.Get(name); v != "" {
+		x, err := strconv.Atoi(v)
+		if err != nil {
+			return badRequest("Failed to parse int parameter [" + name + "] with value [" + v + "]")
+		}
+		*dst = x
+	}
+	return nil
+}
+
+// bool reads a flag from the body's section name, else from the URL's
+// parameter of that name ("true" sets it).
+func (in searchInput) bool(name string, dst *bool) {
+	if raw, ok := in.sec[name]; ok {
+		json.Unmarshal(raw, dst)
+	} else if in.q.Get(name) == "true" {
+		*dst = true
+	}
+}
+
+// checkSections refuses a body section the stand-in does not have, in
+// name order, as OpenSearch reports the first one it meets.
+func checkSections(_ *searchReq, in searchInput) *apiError {
+	names := make([]string, 0, len(in.sec))
+	for k := range in.sec {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
 		switch {
 		case refusedSections[k]:
-			return nil, unsupported("the [" + k + "] section")
+			return unsupported("the [" + k + "] section")
 		case k == "query" || k == "size" || k == "from" || k == "sort" || k == "search_after" || k == "_source" ||
 			k == "track_total_hits" || k == "version" || k == "seq_no_primary_term" || k == "pit" || k == "timeout" ||
 			k == "track_scores":
 		default:
-			return nil, parsingError("Unknown key for a " + tokenName(sec[k]) + " in [" + k + "].")
+			return parsingError("Unknown key for a " + tokenName(in.sec[k]) + " in [" + k + "].")
 		}
 	}
-	if v := q.Get("q"); v != "" {
+	return nil
+}
+
+// searchQuery reads the query: q= (with df, default_operator and lenient)
+// or the body's query, not both.
+func searchQuery(req *searchReq, in searchInput) *apiError {
+	if v := in.q.Get("q"); v != "" {
 		var fields []string
-		if df := q.Get("df"); df != "" {
+		if df := in.q.Get("df"); df != "" {
 			fields = []string{df}
 		}
-		n, err := newQueryString(v, fields, q.Get("default_operator"), q.Get("lenient") == "true")
+		n, err := newQueryString(v, fields, in.q.Get("default_operator"), in.q.Get("lenient") == "true")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		req.query = n
 	}
-	if raw, ok := sec["query"]; ok {
+	if raw, ok := in.sec["query"]; ok {
 		if req.query != nil {
-			return nil, badRequest("a search may not have both q= and a query in its body")
+			return badRequest("a search may not have both q= and a query in its body")
 		}
 		n, err := parseQuery(raw)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		req.query = n
 	}
-	intParam := func(name string, dst *int) *apiError {
-		if raw, ok := sec[name]; ok {
-			var n json.Number
-			if json.Unmarshal(raw, &n) != nil {
-				return parsingError("[" + name + "] must be a number, not " + string(raw))
-			}
-			x, err := n.Int64()
-			if err != nil {
-				return parsingError("[" + name + "] must be an integer, not " + string(raw))
-			}
-			*dst = int(x)
-		} else if v := q.Get(name); v != "" {
-			x, err := strconv.Atoi(v)
-			if err != nil {
-				return badRequest("Failed to parse int parameter [" + name + "] with value [" + v + "]")
-			}
-			*dst = x
-		}
-		return nil
+	return nil
+}
+
+// searchPaging reads size and from, which may not be negative.
+func searchPaging(req *searchReq, in searchInput) *apiError {
+	if err := in.int("size", &req.size); err != nil {
+		return err
 	}
-	if err := intParam("size", &req.size); err != nil {
-		return nil, err
-	}
-	if err := intParam("from", &req.from); err != nil {
-		return nil, err
+	if err := in.int("from", &req.from); err != nil {
+		return err
 	}
 	if req.size < -1 {
-		return nil, badRequest("[size] parameter cannot be negative, found [" + strconv.Itoa(req.size) + "]")
+		return badRequest("[size] parameter cannot be negative, found [" + strconv.Itoa(req.size) + "]")
 	}
 	if req.from < -1 {
-		return nil, badRequest("[from] parameter cannot be negative, found [" + strconv.Itoa(req.from) + "]")
+		return badRequest("[from] parameter cannot be negative, found [" + strconv.Itoa(req.from) + "]")
 	}
-	if raw, ok := sec["sort"]; ok {
+	return nil
+}
+
+// searchSorting reads the sort (the body's, else sort=field:order,...)
+// and search_after.
+func searchSorting(req *searchReq, in searchInput) *apiError {
+	if raw, ok := in.sec["sort"]; ok {
 		sorts, err := parseSort(raw)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		req.sorts = sorts
-	} else if v := q.Get("sort"); v != "" {
+	} else if v := in.q.Get("sort"); v != "" {
 		for _, part := range strings.Split(v, ",") {
 			f, order, _ := strings.Cut(part, ":")
 			sp := sortSpec{field: f, desc: f == "_score"}
@@ -164,30 +218,42 @@ func parseSearch(q url.Values, body []byte) (*searchReq, *apiError) {
 			case "desc":
 				sp.desc = true
 			default:
-				return nil, badRequest("Unknown sort order [" + order + "] in [" + part + "]")
+				return badRequest("Unknown sort order [" + order + "] in [" + part + "]")
 			}
 			req.sorts = append(req.sorts, sp)
 		}
 	}
-	if raw, ok := sec["search_after"]; ok {
+	if raw, ok := in.sec["search_after"]; ok {
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.UseNumber()
 		if err := d.Decode(&req.searchAfter); err != nil {
-			return nil, parsingError("[search_after] must be an array: " + err.Error())
+			return parsingError("[search_after] must be an array: " + err.Error())
 		}
 	}
-	f, err := sourceFilterParams(&http.Request{URL: &url.URL{RawQuery: q.Encode()}})
+	return nil
+}
+
+// searchSource reads the source filter: the URL's _source parameters,
+// replaced by the body's _source when it has one.
+func searchSource(req *searchReq, in searchInput) *apiError {
+	f, err := sourceFilterParams(&http.Request{URL: &url.URL{RawQuery: in.q.Encode()}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.filter = f
-	if raw, ok := sec["_source"]; ok {
+	if raw, ok := in.sec["_source"]; ok {
 		if req.filter, err = parseSourceFilter(raw); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	tth := q.Get("track_total_hits")
-	if raw, ok := sec["track_total_hits"]; ok {
+	return nil
+}
+
+// searchTracking reads track_total_hits, version, seq_no_primary_term,
+// track_scores and rest_total_hits_as_int.
+func searchTracking(req *searchReq, in searchInput) *apiError {
+	tth := in.q.Get("track_total_hits")
+	if raw, ok := in.sec["track_total_hits"]; ok {
 		tth = strings.Trim(string(raw), `"`)
 	}
 	switch tth {
@@ -199,76 +265,83 @@ func parseSearch(q url.Values, body []byte) (*searchReq, *apiError) {
 	default:
 		n, e := strconv.Atoi(tth)
 		if e != nil || n < 0 {
-			return nil, badRequest("[track_total_hits] must be true, false or a non-negative integer, not [" + tth + "]")
+			return badRequest("[track_total_hits] must be true, false or a non-negative integer, not [" + tth + "]")
 		}
 		req.trackTotal = n
 	}
-	boolSec := func(name string, dst *bool) {
-		if raw, ok := sec[name]; ok {
-			json.Unmarshal(raw, dst)
-		} else if q.Get(name) == "true" {
-			*dst = true
-		}
-	}
-	boolSec("version", &req.version)
-	boolSec("seq_no_primary_term", &req.seqNo)
-	boolSec("track_scores", &req.trackScores)
-	req.restInt = q.Get("rest_total_hits_as_int") == "true"
+	in.bool("version", &req.version)
+	in.bool("seq_no_primary_term", &req.seqNo)
+	in.bool("track_scores", &req.trackScores)
+	req.restInt = in.q.Get("rest_total_hits_as_int") == "true"
 	if req.restInt && req.trackTotal >= 0 && req.trackTotal != maxResultWindow {
-		return nil, newError(400, "action_request_validation_exception", "Validation Failed: 1: [rest_total_hits_as_int] cannot be used if the tracking of total hits is not accurate, got "+strconv.Itoa(req.trackTotal)+";")
+		return newError(400, "action_request_validation_exception", "Validation Failed: 1: [rest_total_hits_as_int] cannot be used if the tracking of total hits is not accurate, got "+strconv.Itoa(req.trackTotal)+";")
 	}
 	if req.restInt {
 		req.trackTotal = -1
 	}
-	if raw, ok := sec["pit"]; ok {
-		var p map[string]json.RawMessage
-		if json.Unmarshal(raw, &p) != nil {
-			return nil, parsingError("[pit] must be an object with an [id]")
-		}
-		for k := range p {
-			if k != "id" && k != "keep_alive" {
-				return nil, parsingError("[pit] unknown field [" + k + "]")
-			}
-		}
-		json.Unmarshal(p["id"], &req.pitID)
-		json.Unmarshal(p["keep_alive"], &req.pitKeep)
-		if req.pitID == "" {
-			return nil, parsingError("[pit] requires an [id]")
+	return nil
+}
+
+// searchPIT reads a point in time ({"pit": {"id": ..., "keep_alive": ...}}).
+func searchPIT(req *searchReq, in searchInput) *apiError {
+	raw, ok := in.sec["pit"]
+	if !ok {
+		return nil
+	}
+	var p map[string]json.RawMessage
+	if json.Unmarshal(raw, &p) != nil {
+		return parsingError("[pit] must be an object with an [id]")
+	}
+	for k := range p {
+		if k != "id" && k != "keep_alive" {
+			return parsingError("[pit] unknown field [" + k + "]")
 		}
 	}
-	req.scroll = q.Get("scroll")
+	json.Unmarshal(p["id"], &req.pitID)
+	json.Unmarshal(p["keep_alive"], &req.pitKeep)
+	if req.pitID == "" {
+		return parsingError("[pit] requires an [id]")
+	}
+	return nil
+}
+
+// checkSearchContext reads scroll, fills in the default size and from,
+// and refuses what search_after, a scroll and the result window do not
+// allow together.
+func checkSearchContext(req *searchReq, in searchInput) *apiError {
+	req.scroll = in.q.Get("scroll")
 	if req.size == -1 {
 		req.size = 10
 	}
 	if req.searchAfter != nil {
 		if len(req.sorts) == 0 {
-			return nil, badRequest("Sort must contain at least one field.")
+			return badRequest("Sort must contain at least one field.")
 		}
 		if len(req.searchAfter) != len(req.sorts) {
-			return nil, badRequest(fmt.Sprintf("search_after has %d value(s) but sort has %d.", len(req.searchAfter), len(req.sorts)))
+			return badRequest(fmt.Sprintf("search_after has %d value(s) but sort has %d.", len(req.searchAfter), len(req.sorts)))
 		}
 		if req.from > 0 {
-			return nil, badRequest("`from` parameter must be set to 0 when `search_after` is used.")
+			return badRequest("`from` parameter must be set to 0 when `search_after` is used.")
 		}
 	}
 	if req.scroll != "" {
 		if req.from > 0 {
-			return nil, newError(400, "action_request_validation_exception", "Validation Failed: 1: using [from] is not allowed in a scroll context;")
+			return newError(400, "action_request_validation_exception", "Validation Failed: 1: using [from] is not allowed in a scroll context;")
 		}
 		if req.searchAfter != nil {
-			return nil, newError(400, "action_request_validation_exception", "Validation Failed: 1: `search_after` cannot be used in a scroll context.;")
+			return newError(400, "action_request_validation_exception", "Validation Failed: 1: `search_after` cannot be used in a scroll context.;")
 		}
 		if req.pitID != "" {
-			return nil, newError(400, "action_request_validation_exception", "Validation Failed: 1: using [point in time] is not allowed in a scroll context;")
+			return newError(400, "action_request_validation_exception", "Validation Failed: 1: using [point in time] is not allowed in a scroll context;")
 		}
 	}
 	if req.from == -1 {
 		req.from = 0
 	}
 	if req.scroll == "" && req.from+req.size > maxResultWindow {
-		return nil, shardFailure(badRequest(fmt.Sprintf("Result window is too large, from + size must be less than or equal to: [%d] but was [%d]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.", maxResultWindow, req.from+req.size)))
+		return shardFailure(badRequest(fmt.Sprintf("Result window is too large, from + size must be less than or equal to: [%d] but was [%d]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.", maxResultWindow, req.from+req.size)))
 	}
-	return req, nil
+	return nil
 }
 
 func parseSort(raw json.RawMessage) ([]sortSpec, *apiError) {
