@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	opensearch "github.com/opensearch-project/opensearch-go/v4"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
@@ -94,63 +95,82 @@ func reachable(ctx context.Context, upstream string) error {
 	return nil
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
+// flags are the command line's settings.
+type flags struct {
+	upstream, endpoint, region, service string
+}
+
+func parseFlags(args []string, out io.Writer) (flags, error) {
+	var f flags
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(out)
-	upstream := fs.String("upstream", "", "put the local verifying endpoint in front of this OpenSearch (e.g. http://localhost:9200)")
-	endpoint := fs.String("endpoint", "", "an Amazon OpenSearch Service domain or Serverless collection URL")
-	region := fs.String("region", "", "with -endpoint: the region, when the host name does not tell")
-	service := fs.String("service", "", "with -endpoint: es or aoss, when the host name does not tell")
+	fs.StringVar(&f.upstream, "upstream", "", "put the local verifying endpoint in front of this OpenSearch (e.g. http://localhost:9200)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "an Amazon OpenSearch Service domain or Serverless collection URL")
+	fs.StringVar(&f.region, "region", "", "with -endpoint: the region, when the host name does not tell")
+	fs.StringVar(&f.service, "service", "", "with -endpoint: es or aoss, when the host name does not tell")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return f, err
 	}
-	if *upstream != "" && *endpoint != "" {
-		return errors.New("give -upstream or -endpoint, not both")
+	if f.upstream != "" && f.endpoint != "" {
+		return f, errors.New("give -upstream or -endpoint, not both")
 	}
+	return f, nil
+}
 
-	p := &printer{out: out, next: http.DefaultTransport}
-	var creds *credentials.Cache
-	var addr string
-	var local *demo.Endpoint
+// target is where the requests go, and what signs them.
+type target struct {
+	addr            string
+	region, service string // empty: inferred from the host name
+	creds           *credentials.Cache
+	local           *demo.Endpoint // the local verifying endpoint, or nil
+}
 
-	fmt.Fprintln(out, "sigv4 quickstart")
-	switch {
-	case *endpoint != "":
+// openTarget is the real domain of -endpoint with the default credential
+// chain, or a local verifying endpoint (in front of -upstream, else of the
+// in-memory stand-in) with the demo's credentials. It says which.
+func openTarget(ctx context.Context, f flags, out io.Writer) (*target, error) {
+	if f.endpoint != "" {
 		fmt.Fprintln(out, "mode: a real domain, with the default credential chain")
-		addr = *endpoint
-		creds = credentials.NewCache(credentials.NewDefaultChain())
-	default:
-		if *upstream != "" {
-			if err := reachable(ctx, *upstream); err != nil {
-				return err
-			}
-		}
-		var err error
-		local, err = demo.Start(*upstream)
-		if err != nil {
-			return err
-		}
-		defer local.Close()
-		if *upstream == "" {
-			fmt.Fprintln(out, "mode: offline. The endpoint is a local server that verifies SigV4 the way Amazon OpenSearch")
-			fmt.Fprintln(out, "      Service does, in front of an in-memory stand-in for OpenSearch (not OpenSearch itself).")
-		} else {
-			fmt.Fprintln(out, "mode: local development. The endpoint verifies SigV4 the way Amazon OpenSearch Service does")
-			fmt.Fprintln(out, "      and forwards accepted requests to "+*upstream+".")
-		}
-		addr = local.URL
-		*region, *service = demo.Region, demo.Service
-		c := demo.Credentials()
-		creds = credentials.NewCache(credentials.NewStatic(c.AccessKeyID, c.SecretAccessKey, c.SessionToken))
+		return &target{addr: f.endpoint, region: f.region, service: f.service,
+			creds: credentials.NewCache(credentials.NewDefaultChain())}, nil
 	}
-	fmt.Fprintln(out, "endpoint:", addr)
-
-	endpointURL, err := url.Parse(addr)
+	if f.upstream != "" {
+		if err := reachable(ctx, f.upstream); err != nil {
+			return nil, err
+		}
+	}
+	local, err := demo.Start(f.upstream)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tr, err := transport.New(func(o *transport.Options) {
-		o.Endpoint, o.Region, o.Service = addr, *region, *service
+	if f.upstream == "" {
+		fmt.Fprintln(out, "mode: offline. The endpoint is a local server that verifies SigV4 the way Amazon OpenSearch")
+		fmt.Fprintln(out, "      Service does, in front of an in-memory stand-in for OpenSearch (not OpenSearch itself).")
+	} else {
+		fmt.Fprintln(out, "mode: local development. The endpoint verifies SigV4 the way Amazon OpenSearch Service does")
+		fmt.Fprintln(out, "      and forwards accepted requests to "+f.upstream+".")
+	}
+	c := demo.Credentials()
+	return &target{addr: local.URL, region: demo.Region, service: demo.Service, local: local,
+		creds: credentials.NewCache(credentials.NewStatic(c.AccessKeyID, c.SecretAccessKey, c.SessionToken))}, nil
+}
+
+// Close stops the local endpoint, if there is one.
+func (t *target) Close() {
+	if t.local != nil {
+		t.local.Close()
+	}
+}
+
+// transport returns a signing transport to the target with creds, which
+// prints every request through p.
+func (t *target) transport(creds aws.CredentialsProvider, p *printer) (*transport.Transport, error) {
+	endpointURL, err := url.Parse(t.addr)
+	if err != nil {
+		return nil, err
+	}
+	return transport.New(func(o *transport.Options) {
+		o.Endpoint, o.Region, o.Service = t.addr, t.region, t.service
 		// Sign only for this host: a redirect elsewhere gets no signature
 		// and no credentials. (With Endpoint set this is also the default.)
 		o.AllowedHosts = []string{endpointURL.Hostname()}
@@ -158,43 +178,92 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		o.Base = p
 		o.Trace = p.trace
 	})
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	f, err := parseFlags(args, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "sigv4 quickstart")
+	t, err := openTarget(ctx, f, out)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	fmt.Fprintln(out, "endpoint:", t.addr)
+
+	p := &printer{out: out, next: http.DefaultTransport}
+	tr, err := t.transport(t.creds, p)
 	if err != nil {
 		return err
 	}
 	client, err := opensearchapi.NewClient(opensearchapi.Config{
-		Client: opensearch.Config{Addresses: []string{addr}, Transport: tr},
+		Client: opensearch.Config{Addresses: []string{t.addr}, Transport: tr},
 	})
 	if err != nil {
 		return err
 	}
+	w := &walk{out: out, client: client, index: "sigv4-quickstart-" + randomSuffix()}
 
-	index := "sigv4-quickstart-" + randomSuffix()
-	step := 0
-	next := func(title string) { step++; fmt.Fprintf(out, "\n%d. %s\n", step, title) }
-
-	next("cluster info")
-	info, err := client.Info(ctx, nil)
-	if err != nil {
+	w.next("cluster info")
+	if err := w.info(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   cluster: %s %s\n", orDefault(info.Version.Distribution, "opensearch"), info.Version.Number)
-
-	next("create index " + index)
-	if _, err := client.Indices.Create(ctx, opensearchapi.IndicesCreateReq{Index: index}); err != nil {
+	w.next("create index " + w.index)
+	if _, err := client.Indices.Create(ctx, opensearchapi.IndicesCreateReq{Index: w.index}); err != nil {
 		return err
 	}
 	defer func() {
-		next("delete index " + index)
-		if _, err := client.Indices.Delete(ctx, opensearchapi.IndicesDeleteReq{Indices: []string{index}}); err != nil {
+		w.next("delete index " + w.index)
+		if _, err := client.Indices.Delete(ctx, opensearchapi.IndicesDeleteReq{Indices: []string{w.index}}); err != nil {
 			fmt.Fprintln(out, "   could not delete it:", err)
 		}
-		if local != nil {
+		if t.local != nil {
 			fmt.Fprintf(out, "\nthe endpoint accepted %d signed requests and rejected %d (the wrong secret).\n",
-				local.Verifier.Accepted(), local.Verifier.Rejected())
+				t.local.Verifier.Accepted(), t.local.Verifier.Rejected())
 		}
 	}()
+	w.next("bulk-index 4 documents (Japanese text among them)")
+	if err := w.bulk(ctx); err != nil {
+		return err
+	}
+	w.next(`search for "東京"`)
+	if err := w.search(ctx); err != nil {
+		return err
+	}
+	w.next("the same search signed with a wrong secret: AWS rejects it")
+	return w.wrongSecret(ctx, t, p)
+}
 
-	next("bulk-index 4 documents (Japanese text among them)")
+// walk is the quickstart's walk through OpenSearch: numbered steps on one
+// index.
+type walk struct {
+	out    io.Writer
+	client *opensearchapi.Client
+	index  string
+	step   int
+}
+
+// next prints the next step's title.
+func (w *walk) next(title string) {
+	w.step++
+	fmt.Fprintf(w.out, "\n%d. %s\n", w.step, title)
+}
+
+// info prints the cluster's distribution and version.
+func (w *walk) info(ctx context.Context) error {
+	info, err := w.client.Info(ctx, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w.out, "   cluster: %s %s\n", orDefault(info.Version.Distribution, "opensearch"), info.Version.Number)
+	return nil
+}
+
+// bulk indexes four documents, two of them in Japanese, in one signed
+// bulk request.
+func (w *walk) bulk(ctx context.Context) error {
 	docs := []map[string]string{
 		{"title": "東京物語", "director": "小津安二郎", "year": "1953"},
 		{"title": "七人の侍", "director": "黒澤明", "year": "1954"},
@@ -203,46 +272,49 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	var bulk strings.Builder
 	for i, d := range docs {
-		meta, _ := json.Marshal(map[string]map[string]string{"index": {"_index": index, "_id": fmt.Sprint(i + 1)}})
+		meta, _ := json.Marshal(map[string]map[string]string{"index": {"_index": w.index, "_id": fmt.Sprint(i + 1)}})
 		src, _ := json.Marshal(d)
 		bulk.Write(meta)
 		bulk.WriteByte('\n')
 		bulk.Write(src)
 		bulk.WriteByte('\n')
 	}
-	bulkRes, err := client.Bulk(ctx, opensearchapi.BulkReq{Body: strings.NewReader(bulk.String()), Params: opensearchapi.BulkParams{Refresh: "true"}})
+	res, err := w.client.Bulk(ctx, opensearchapi.BulkReq{Body: strings.NewReader(bulk.String()), Params: opensearchapi.BulkParams{Refresh: "true"}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   indexed %d documents, errors: %v\n", len(bulkRes.Items), bulkRes.Errors)
+	fmt.Fprintf(w.out, "   indexed %d documents, errors: %v\n", len(res.Items), res.Errors)
+	return nil
+}
 
-	next(`search for "東京"`)
-	found, err := client.Search(ctx, &opensearchapi.SearchReq{Indices: []string{index}, Params: opensearchapi.SearchParams{Query: "title:東京"}})
+// search finds the documents whose title has 東京 (a query string in the
+// URL, percent-encoded and signed as sent).
+func (w *walk) search(ctx context.Context) error {
+	found, err := w.client.Search(ctx, &opensearchapi.SearchReq{Indices: []string{w.index}, Params: opensearchapi.SearchParams{Query: "title:東京"}})
 	if err != nil {
 		return err
 	}
 	for _, h := range found.Hits.Hits {
 		var src map[string]string
 		json.Unmarshal(h.Source, &src)
-		fmt.Fprintf(out, "   hit: %s (%s, %s)\n", src["title"], src["director"], src["year"])
+		fmt.Fprintf(w.out, "   hit: %s (%s, %s)\n", src["title"], src["director"], src["year"])
 	}
+	return nil
+}
 
-	next("the same search signed with a wrong secret: AWS rejects it")
-	real, err := creds.Retrieve(ctx)
+// wrongSecret signs the same search with the right key id and a wrong
+// secret, and prints what transport.Diagnose makes of the refusal.
+func (w *walk) wrongSecret(ctx context.Context, t *target, p *printer) error {
+	real, err := t.creds.Retrieve(ctx)
 	if err != nil {
 		return err
 	}
-	wrong, err := transport.New(func(o *transport.Options) {
-		o.Endpoint, o.Region, o.Service = addr, *region, *service
-		o.Credentials = credentials.NewStatic(real.AccessKeyID, "not-the-right-secret", real.SessionToken)
-		o.Base = p
-		o.Trace = p.trace
-	})
+	wrong, err := t.transport(credentials.NewStatic(real.AccessKeyID, "not-the-right-secret", real.SessionToken), p)
 	if err != nil {
 		return err
 	}
-	u, _ := url.Parse(addr)
-	u.Path = "/" + index + "/_search"
+	u, _ := url.Parse(t.addr)
+	u.Path = "/" + w.index + "/_search"
 	u.RawQuery = url.Values{"q": {"title:東京"}}.Encode()
 	res, err := (&http.Client{Transport: wrong}).Get(u.String())
 	if err != nil {
@@ -253,9 +325,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if diag == nil {
 		return fmt.Errorf("the wrong secret was not rejected (%s)", res.Status)
 	}
-	fmt.Fprintln(out, "   diagnosis:")
+	fmt.Fprintln(w.out, "   diagnosis:")
 	for _, l := range strings.Split(diag.Error(), "\n") {
-		fmt.Fprintln(out, "   | "+l)
+		fmt.Fprintln(w.out, "   | "+l)
 	}
 	return nil
 }
