@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/opensearch-sigv4/sigv4/internal/authheader"
 )
 
 // requestSecrets returns what of a signed request no diagnosis may show:
@@ -13,14 +15,13 @@ func requestSecrets(req *http.Request) []string {
 	if t := req.Header.Get("X-Amz-Security-Token"); t != "" {
 		s = append(s, t)
 	}
-	authz := req.Header.Get("Authorization")
-	if _, cred, ok := strings.Cut(authz, "Credential="); ok {
-		if akid, _, ok := strings.Cut(cred, "/"); ok && len(akid) >= 16 {
-			s = append(s, akid)
-		}
+	// Shorter values are not searched for: they would match ordinary words.
+	a, _ := authheader.Parse(req.Header.Get("Authorization")) // what it holds, malformed or not
+	if len(a.AccessKeyID) >= 16 {
+		s = append(s, a.AccessKeyID)
 	}
-	if _, sig, ok := strings.Cut(authz, "Signature="); ok && len(sig) >= 16 {
-		s = append(s, strings.TrimSpace(sig))
+	if len(a.Signature) >= 16 {
+		s = append(s, a.Signature)
 	}
 	return s
 }

@@ -9,6 +9,20 @@ import (
 	"strings"
 )
 
+// Placeholder is what a secret is replaced with wherever text would show
+// it.
+const Placeholder = "<redacted>"
+
+// Signature returns an Authorization header value with everything from its
+// "Signature=" on replaced by "Signature=<redacted>": the form in which a
+// log line or an echo of the header shows it.
+func Signature(authz string) string {
+	if i := strings.Index(authz, "Signature="); i >= 0 {
+		return authz[:i] + "Signature=" + Placeholder
+	}
+	return authz
+}
+
 // AccessKeyID returns id with all but its last four characters replaced by
 // '*'.
 func AccessKeyID(id string) string {

@@ -23,3 +23,18 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSignature: everything from "Signature=" on is hidden; a value
+// without one is left as it is.
+func TestSignature(t *testing.T) {
+	for in, want := range map[string]string{
+		"AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request, SignedHeaders=host, Signature=0123456789abcdef": "AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request, SignedHeaders=host, Signature=<redacted>",
+		"AWS4-HMAC-SHA256 Signature=0123456789abcdef, SignedHeaders=host":                                                     "AWS4-HMAC-SHA256 Signature=<redacted>",
+		"AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request":                                                 "AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request",
+		"": "",
+	} {
+		if got := Signature(in); got != want {
+			t.Errorf("Signature(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
