@@ -750,18 +750,20 @@ func makeTrace(creq, sts []byte, scope span, signed []byte, creds aws.Credential
 }
 
 // redactToken replaces the value of the x-amz-security-token line of a
-// canonical request with "<redacted>", and any other occurrence of a token
-// long enough not to be mistaken for ordinary text.
+// canonical request with "<redacted>", and the token wherever else it
+// stands (redact.Secret) when it is long enough not to be found in the
+// canonical request's own words: a token "token" would otherwise turn the
+// signed-header list's x-amz-security-token into x-amz-security-<redacted>.
 func redactToken(creq, token string) string {
 	const line = "\nx-amz-security-token:"
 	if i := strings.Index(creq, line); i >= 0 {
 		start := i + len(line)
 		if end := strings.IndexByte(creq[start:], '\n'); end >= 0 {
-			creq = creq[:start] + "<redacted>" + creq[start+end:]
+			creq = creq[:start] + redact.Placeholder + creq[start+end:]
 		}
 	}
 	if len(token) >= 16 {
-		creq = strings.ReplaceAll(creq, token, "<redacted>")
+		creq = redact.Secret(creq, token)
 	}
 	return creq
 }

@@ -592,3 +592,31 @@ func TestSignerPrintsNoFields(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceHidesTokenSpellings: a token that a signed header echoes is
+// hidden in the trace's canonical request as it is and JSON-escaped ('/'
+// written "\/"), the spellings redact.Secret hides everywhere else. Before
+// the signer used redact.Secret, the escaped spelling showed.
+func TestTraceHidesTokenSpellings(t *testing.T) {
+	var tr signer.Trace
+	s := mustNew(t, func(o *signer.Options) { o.Trace = func(t signer.Trace) { tr = t } })
+	creds := testCreds
+	creds.SessionToken = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD"
+	escaped := strings.ReplaceAll(creds.SessionToken, "/", `\/`)
+	req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
+	req.Header.Set("X-Amz-Meta-Echo", `{"token":"`+escaped+`","raw":"`+creds.SessionToken+`"}`)
+	if err := s.Sign(req, creds, "us-east-1", "es", testTime); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tr.SignedHeaders, "x-amz-meta-echo") {
+		t.Fatalf("the echoing header was not signed: %s", tr.SignedHeaders)
+	}
+	for _, sp := range []string{creds.SessionToken, escaped} {
+		if strings.Contains(tr.CanonicalRequest, sp) {
+			t.Errorf("trace shows the token spelled %q:\n%s", sp, tr.CanonicalRequest)
+		}
+	}
+	if !strings.Contains(tr.CanonicalRequest, `x-amz-meta-echo:{"token":"<redacted>","raw":"<redacted>"}`) {
+		t.Errorf("trace does not show the echo redacted:\n%s", tr.CanonicalRequest)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
 	"github.com/opensearch-sigv4/sigv4/internal/authheader"
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // Diagnose reads a refused response and returns a [*Diagnosis] naming the
@@ -95,7 +96,9 @@ func diagnose(status int, h http.Header, body []byte, truncated bool, req *http.
 		// escape redaction: drop what could be part of one.
 		longest := 0
 		for _, s := range secrets {
-			longest = max(longest, len(jsonEscaped(s)))
+			for _, sp := range redact.Spellings(s) {
+				longest = max(longest, len(sp))
+			}
 		}
 		body = body[:max(0, len(body)-longest)]
 	}

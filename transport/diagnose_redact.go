@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/opensearch-sigv4/sigv4/internal/authheader"
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // requestSecrets returns what of a signed request no diagnosis may show:
@@ -49,11 +50,10 @@ var (
 func redactMessage(msg string, secrets []string) (string, []string) {
 	var echoed []string
 	for _, s := range secrets {
-		if strings.Contains(msg, s) || strings.Contains(msg, jsonEscaped(s)) {
+		if r := redact.Secret(msg, s); r != msg {
 			echoed = append(echoed, s)
+			msg = r
 		}
-		msg = strings.ReplaceAll(msg, s, "<redacted>")
-		msg = strings.ReplaceAll(msg, jsonEscaped(s), "<redacted>")
 	}
 	// redact replaces the value (the regexp's group 2, else its match)
 	// of every match that holds a credential.
@@ -75,7 +75,7 @@ func redactMessage(msg string, secrets []string) (string, []string) {
 					scheme = sc // kept: it says what kind of header reached AWS
 				}
 			}
-			return m[:start] + scheme + "<redacted>" + m[end:]
+			return m[:start] + scheme + redact.Placeholder + m[end:]
 		})
 	}
 	redact(reTokenLine)
@@ -115,6 +115,3 @@ func echoedCredentials(v string) []string {
 	}
 	return creds
 }
-
-// jsonEscaped is a secret as a JSON encoder that escapes '/' writes it.
-func jsonEscaped(secret string) string { return strings.ReplaceAll(secret, "/", `\/`) }
