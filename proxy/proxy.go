@@ -178,10 +178,10 @@ type Proxy struct {
 func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, errors.New("sigv4/proxy: upstream " + quote(redactURL(upstream)) + " is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)")
+		return nil, errors.New("sigv4/proxy: upstream " + strconv.Quote(redactURL(upstream)) + " is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)")
 	}
 	if u.User != nil {
-		return nil, errors.New("sigv4/proxy: upstream " + quote(u.Redacted()) + " holds a user name or password, which the proxy cannot send " +
+		return nil, errors.New("sigv4/proxy: upstream " + strconv.Quote(u.Redacted()) + " holds a user name or password, which the proxy cannot send " +
 			"(the Authorization header carries the signature): remove it from the URL")
 	}
 	u.Path = ""
@@ -205,7 +205,7 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	if o.PublicURL != "" {
 		public, err = url.Parse(o.PublicURL)
 		if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" || public.User != nil {
-			return nil, errors.New("sigv4/proxy: PublicURL " + quote(redactURL(o.PublicURL)) + " is not a URL such as https://proxy.internal:9200")
+			return nil, errors.New("sigv4/proxy: PublicURL " + strconv.Quote(redactURL(o.PublicURL)) + " is not a URL such as https://proxy.internal:9200")
 		}
 		public.Path, public.RawPath = strings.TrimSuffix(public.Path, "/"), ""
 	}
@@ -823,8 +823,6 @@ func redactURL(s string) string {
 	}
 	return s
 }
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // String describes the proxy without its credentials.
 func (p *Proxy) String() string { return "proxy.Proxy(" + p.upstream.Redacted() + ")" }

@@ -6,7 +6,6 @@ import (
 )
 
 const upperHex = "0123456789ABCDEF"
-const lowerHex = "0123456789abcdef"
 
 // unreserved reports the RFC 3986 unreserved characters, the only bytes that
 // SigV4 leaves unencoded in a canonical URI or query.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -618,5 +619,27 @@ func TestTraceHidesTokenSpellings(t *testing.T) {
 	}
 	if !strings.Contains(tr.CanonicalRequest, `x-amz-meta-echo:{"token":"<redacted>","raw":"<redacted>"}`) {
 		t.Errorf("trace does not show the echo redacted:\n%s", tr.CanonicalRequest)
+	}
+}
+
+// TestErrorQuotesInputSafely: a name or host quoted in an error is written
+// as strconv.Quote writes it, so that a right-to-left override, another
+// invisible rune or a byte that is not UTF-8 cannot disguise the message in a
+// terminal or a log. The signer's own quote let them through.
+func TestErrorQuotesInputSafely(t *testing.T) {
+	s := mustNew(t)
+	for _, region := range []string{"us-east-1\u202egnp.exe", "us-east-1\xff", "us\u2028east-1"} {
+		req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
+		err := s.Sign(req, testCreds, region, "es", testTime)
+		if err == nil {
+			t.Fatalf("region %q: no error", region)
+		}
+		if want := "region " + strconv.Quote(region) + " is not a region name"; !strings.Contains(err.Error(), want) {
+			t.Errorf("region %q: error %q, want it to say %q", region, err, want)
+		}
+	}
+	_, err := signer.New(func(o *signer.Options) { o.SignedHeaders = []string{"x-bad name\u202e"} })
+	if err == nil || !strings.Contains(err.Error(), `"x-bad name\u202e"`) {
+		t.Errorf("SignedHeaders with a right-to-left override: error %v, want the name quoted with \\u202e", err)
 	}
 }

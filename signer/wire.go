@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -24,16 +25,16 @@ func wireHost(host, scheme string) (string, error) {
 		return "", newError(ErrRequest, "the request has no host; use an absolute URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com/", nil)
 	}
 	if strings.IndexByte(host, ' ') >= 0 || strings.IndexByte(host, '\t') >= 0 || hasCRLF(host) {
-		return "", newError(ErrRequest, "the request's host "+quote(host)+" holds white space", nil)
+		return "", newError(ErrRequest, "the request's host "+strconv.Quote(host)+" holds white space", nil)
 	}
 	// What net/http does to Request.Host before writing it (request.go).
 	ascii, err := httpguts.PunycodeHostPort(host)
 	if err != nil {
-		return "", newError(ErrRequest, "the request's host "+quote(host)+" is not a valid internationalised domain name", err)
+		return "", newError(ErrRequest, "the request's host "+strconv.Quote(host)+" is not a valid internationalised domain name", err)
 	}
 	ascii = removeZone(ascii)
 	if !httpguts.ValidHostHeader(ascii) {
-		return "", newError(ErrRequest, "the request's host "+quote(host)+" cannot be sent in a Host header", nil)
+		return "", newError(ErrRequest, "the request's host "+strconv.Quote(host)+" cannot be sent in a Host header", nil)
 	}
 	return stripDefaultPort(ascii, scheme), nil
 }
