@@ -55,6 +55,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opensearch-sigv4/sigv4/internal/percent"
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -449,32 +450,7 @@ func percentDecodeAll(s string) string {
 	if !strings.Contains(s, "%") {
 		return s
 	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			if hi, ok := unhex(s[i+1]); ok {
-				if lo, ok := unhex(s[i+2]); ok {
-					b = append(b, hi<<4|lo)
-					i += 2
-					continue
-				}
-			}
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	return string(percent.AppendDecoded(make([]byte, 0, len(s)), s))
 }
 
 // setTarget points out at upstream with the path and query exactly as the

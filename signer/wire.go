@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opensearch-sigv4/sigv4/internal/percent"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -357,7 +358,7 @@ func s3Path(p string) string {
 		if i > 0 {
 			buf = append(buf, '/')
 		}
-		seg = appendUnescaped(seg[:0], part)
+		seg = percent.AppendDecoded(seg[:0], part)
 		buf = appendEscaped(buf, string(seg), false)
 	}
 	return string(buf)
@@ -426,8 +427,8 @@ func appendWireQuery(dst []byte, pairs []queryPair, raw string) ([]byte, []query
 			c = ' '
 		case qPct:
 			if i+2 < len(raw) {
-				hi, ok1 := unhex(raw[i+1])
-				lo, ok2 := unhex(raw[i+2])
+				hi, ok1 := percent.Unhex(raw[i+1])
+				lo, ok2 := percent.Unhex(raw[i+2])
 				if ok1 && ok2 {
 					c = hi<<4 | lo
 					i += 2
