@@ -46,8 +46,9 @@ type Authorization struct {
 // a space and parameters separated by ',' (white space around each is
 // ignored), each a name, '=' and a value; of a parameter written twice the
 // last counts, and parameters other than Credential, SignedHeaders and
-// Signature are ignored. The algorithm may be missing when the value starts
-// with a parameter.
+// Signature are ignored. What Parse reads, it reads leniently: white space
+// around the value, a tab after the algorithm or no algorithm at all (the
+// value starts with a parameter) still give the parameters.
 //
 // Parse fills in every field it can read, and returns an *Error for the
 // first problem, in the order a SigV4 verifier checks them: the value does
@@ -56,8 +57,12 @@ type Authorization struct {
 // access-key-id/date/region/service/aws4_request.
 func Parse(v string) (Authorization, error) {
 	var a Authorization
-	params := v
-	if alg, rest, ok := strings.Cut(v, " "); ok && !strings.ContainsAny(alg, "=,") {
+	params := strings.TrimSpace(v)
+	alg, rest := params, ""
+	if i := strings.IndexAny(params, " \t"); i >= 0 {
+		alg, rest = params[:i], params[i+1:]
+	}
+	if !strings.ContainsAny(alg, "=,") {
 		a.Algorithm, params = alg, rest
 	}
 	for _, p := range strings.Split(params, ",") {
