@@ -55,6 +55,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opensearch-sigv4/sigv4/internal/percent"
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -178,10 +179,10 @@ type Proxy struct {
 func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, errors.New("sigv4/proxy: upstream " + quote(redactURL(upstream)) + " is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)")
+		return nil, errors.New("sigv4/proxy: upstream " + strconv.Quote(redactURL(upstream)) + " is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)")
 	}
 	if u.User != nil {
-		return nil, errors.New("sigv4/proxy: upstream " + quote(u.Redacted()) + " holds a user name or password, which the proxy cannot send " +
+		return nil, errors.New("sigv4/proxy: upstream " + strconv.Quote(u.Redacted()) + " holds a user name or password, which the proxy cannot send " +
 			"(the Authorization header carries the signature): remove it from the URL")
 	}
 	u.Path = ""
@@ -205,7 +206,7 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	if o.PublicURL != "" {
 		public, err = url.Parse(o.PublicURL)
 		if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" || public.User != nil {
-			return nil, errors.New("sigv4/proxy: PublicURL " + quote(redactURL(o.PublicURL)) + " is not a URL such as https://proxy.internal:9200")
+			return nil, errors.New("sigv4/proxy: PublicURL " + strconv.Quote(redactURL(o.PublicURL)) + " is not a URL such as https://proxy.internal:9200")
 		}
 		public.Path, public.RawPath = strings.TrimSuffix(public.Path, "/"), ""
 	}
@@ -449,32 +450,7 @@ func percentDecodeAll(s string) string {
 	if !strings.Contains(s, "%") {
 		return s
 	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			if hi, ok := unhex(s[i+1]); ok {
-				if lo, ok := unhex(s[i+2]); ok {
-					b = append(b, hi<<4|lo)
-					i += 2
-					continue
-				}
-			}
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	return string(percent.AppendDecoded(make([]byte, 0, len(s)), s))
 }
 
 // setTarget points out at upstream with the path and query exactly as the
@@ -823,8 +799,6 @@ func redactURL(s string) string {
 	}
 	return s
 }
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // String describes the proxy without its credentials.
 func (p *Proxy) String() string { return "proxy.Proxy(" + p.upstream.Redacted() + ")" }

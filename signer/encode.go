@@ -3,10 +3,11 @@ package signer
 import (
 	"encoding/binary"
 	"strings"
+
+	"github.com/opensearch-sigv4/sigv4/internal/percent"
 )
 
 const upperHex = "0123456789ABCDEF"
-const lowerHex = "0123456789abcdef"
 
 // unreserved reports the RFC 3986 unreserved characters, the only bytes that
 // SigV4 leaves unencoded in a canonical URI or query.
@@ -59,39 +60,9 @@ func cutByte(s string, sep byte) (before, after string, found bool) {
 	return s, "", false
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// appendUnescaped appends s percent-decoded. A '%' that is not followed by
-// two hex digits stands for itself; '+' stands for itself (in a path).
-func appendUnescaped(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' && i+2 < len(s) {
-			hi, ok1 := unhex(s[i+1])
-			lo, ok2 := unhex(s[i+2])
-			if ok1 && ok2 {
-				dst = append(dst, hi<<4|lo)
-				i += 2
-				continue
-			}
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
+// isHex reports whether c is a hex digit.
 func isHex(c byte) bool {
-	_, ok := unhex(c)
+	_, ok := percent.Unhex(c)
 	return ok
 }
 

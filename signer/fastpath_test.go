@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/opensearch-sigv4/sigv4/internal/percent"
 )
 
 // The signer's fast paths and memos must give exactly what the general
@@ -95,8 +96,8 @@ func reencode(s string) string {
 		case c == '+':
 			c = ' '
 		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			hi, _ := unhex(s[i+1])
-			lo, _ := unhex(s[i+2])
+			hi, _ := percent.Unhex(s[i+1])
+			lo, _ := percent.Unhex(s[i+2])
 			c = hi<<4 | lo
 			i += 2
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,10 +119,10 @@ func New(optFns ...func(*Options)) (*Signer, error) {
 	for _, name := range o.SignedHeaders {
 		l := strings.ToLower(strings.TrimSpace(name))
 		if l == "" || strings.ContainsAny(l, " \t\r\n:") {
-			return nil, newError(ErrOption, "SignedHeaders holds "+quote(name)+", which is not a header name", nil)
+			return nil, newError(ErrOption, "SignedHeaders holds "+strconv.Quote(name)+", which is not a header name", nil)
 		}
 		if isNeverSigned(l) {
-			return nil, newError(ErrOption, "SignedHeaders names "+quote(l)+", which proxies or Go's transport change in flight or which is signed anyway; remove it from SignedHeaders", nil)
+			return nil, newError(ErrOption, "SignedHeaders names "+strconv.Quote(l)+", which proxies or Go's transport change in flight or which is signed anyway; remove it from SignedHeaders", nil)
 		}
 		if !slices.Contains(s.extra, l) {
 			s.extra = append(s.extra, l)
@@ -129,7 +130,7 @@ func New(optFns ...func(*Options)) (*Signer, error) {
 	}
 	if o.SigningHost != "" {
 		if strings.ContainsAny(o.SigningHost, " \t\r\n/") {
-			return nil, newError(ErrOption, "SigningHost "+quote(o.SigningHost)+" is not a host name (want \"name\" or \"name:port\")", nil)
+			return nil, newError(ErrOption, "SigningHost "+strconv.Quote(o.SigningHost)+" is not a host name (want \"name\" or \"name:port\")", nil)
 		}
 		s.host = o.SigningHost
 	}
@@ -226,10 +227,10 @@ func checkCreds(akid, secret, token string) error {
 // checkScope validates the region and service names.
 func checkScope(region, service string) error {
 	if !validScopePart(region) {
-		return newError(ErrScope, "region "+quote(region)+" is not a region name (letters, digits, '-', '_' and '.' only, as in \"us-east-1\"); set the region", nil)
+		return newError(ErrScope, "region "+strconv.Quote(region)+" is not a region name (letters, digits, '-', '_' and '.' only, as in \"us-east-1\"); set the region", nil)
 	}
 	if !validScopePart(service) {
-		return newError(ErrScope, "service "+quote(service)+" is not a service name (as in \"es\" or \"aoss\"); set the service", nil)
+		return newError(ErrScope, "service "+strconv.Quote(service)+" is not a service name (as in \"es\" or \"aoss\"); set the service", nil)
 	}
 	return nil
 }
@@ -389,7 +390,7 @@ func (sg *signing) collectHeaders(s *Signer, req *http.Request, withToken bool) 
 	for _, h := range list {
 		for _, v := range h.values {
 			if hasCRLF(v) {
-				return hs, newError(ErrHeader, "header "+quote(h.name)+" has a value with a CR or LF, which cannot be sent; remove the line break", nil)
+				return hs, newError(ErrHeader, "header "+strconv.Quote(h.name)+" has a value with a CR or LF, which cannot be sent; remove the line break", nil)
 			}
 		}
 	}
@@ -750,43 +751,22 @@ func makeTrace(creq, sts []byte, scope span, signed []byte, creds aws.Credential
 }
 
 // redactToken replaces the value of the x-amz-security-token line of a
-// canonical request with "<redacted>", and any other occurrence of a token
-// long enough not to be mistaken for ordinary text.
+// canonical request with "<redacted>", and the token wherever else it
+// stands (redact.Secret) when it is long enough not to be found in the
+// canonical request's own words: a token "token" would otherwise turn the
+// signed-header list's x-amz-security-token into x-amz-security-<redacted>.
 func redactToken(creq, token string) string {
 	const line = "\nx-amz-security-token:"
 	if i := strings.Index(creq, line); i >= 0 {
 		start := i + len(line)
 		if end := strings.IndexByte(creq[start:], '\n'); end >= 0 {
-			creq = creq[:start] + "<redacted>" + creq[start+end:]
+			creq = creq[:start] + redact.Placeholder + creq[start+end:]
 		}
 	}
 	if len(token) >= 16 {
-		creq = strings.ReplaceAll(creq, token, "<redacted>")
+		creq = redact.Secret(creq, token)
 	}
 	return creq
-}
-
-// quote returns s in double quotes with control characters escaped, without
-// fmt.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7f:
-			b.WriteString(`\x`)
-			b.WriteByte(lowerHex[c>>4])
-			b.WriteByte(lowerHex[c&15])
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // String describes the signer without its key cache, which holds secrets.

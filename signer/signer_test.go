@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -590,5 +591,55 @@ func TestSignerPrintsNoFields(t *testing.T) {
 		if got := fmt.Sprintf(verb, s); got != want || strings.Contains(got, secret) {
 			t.Errorf("%s of a Signer = %q, want %s", verb, got, want)
 		}
+	}
+}
+
+// TestTraceHidesTokenSpellings: a token that a signed header echoes is
+// hidden in the trace's canonical request as it is and JSON-escaped ('/'
+// written "\/"), the spellings redact.Secret hides everywhere else. Before
+// the signer used redact.Secret, the escaped spelling showed.
+func TestTraceHidesTokenSpellings(t *testing.T) {
+	var tr signer.Trace
+	s := mustNew(t, func(o *signer.Options) { o.Trace = func(t signer.Trace) { tr = t } })
+	creds := testCreds
+	creds.SessionToken = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD"
+	escaped := strings.ReplaceAll(creds.SessionToken, "/", `\/`)
+	req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
+	req.Header.Set("X-Amz-Meta-Echo", `{"token":"`+escaped+`","raw":"`+creds.SessionToken+`"}`)
+	if err := s.Sign(req, creds, "us-east-1", "es", testTime); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tr.SignedHeaders, "x-amz-meta-echo") {
+		t.Fatalf("the echoing header was not signed: %s", tr.SignedHeaders)
+	}
+	for _, sp := range []string{creds.SessionToken, escaped} {
+		if strings.Contains(tr.CanonicalRequest, sp) {
+			t.Errorf("trace shows the token spelled %q:\n%s", sp, tr.CanonicalRequest)
+		}
+	}
+	if !strings.Contains(tr.CanonicalRequest, `x-amz-meta-echo:{"token":"<redacted>","raw":"<redacted>"}`) {
+		t.Errorf("trace does not show the echo redacted:\n%s", tr.CanonicalRequest)
+	}
+}
+
+// TestErrorQuotesInputSafely: a name or host quoted in an error is written
+// as strconv.Quote writes it, so that a right-to-left override, another
+// invisible rune or a byte that is not UTF-8 cannot disguise the message in a
+// terminal or a log. The signer's own quote let them through.
+func TestErrorQuotesInputSafely(t *testing.T) {
+	s := mustNew(t)
+	for _, region := range []string{"us-east-1\u202egnp.exe", "us-east-1\xff", "us\u2028east-1"} {
+		req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
+		err := s.Sign(req, testCreds, region, "es", testTime)
+		if err == nil {
+			t.Fatalf("region %q: no error", region)
+		}
+		if want := "region " + strconv.Quote(region) + " is not a region name"; !strings.Contains(err.Error(), want) {
+			t.Errorf("region %q: error %q, want it to say %q", region, err, want)
+		}
+	}
+	_, err := signer.New(func(o *signer.Options) { o.SignedHeaders = []string{"x-bad name\u202e"} })
+	if err == nil || !strings.Contains(err.Error(), `"x-bad name\u202e"`) {
+		t.Errorf("SignedHeaders with a right-to-left override: error %v, want the name quoted with \\u202e", err)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/opensearch-sigv4/sigv4/internal/percent"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -24,16 +26,16 @@ func wireHost(host, scheme string) (string, error) {
 		return "", newError(ErrRequest, "the request has no host; use an absolute URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com/", nil)
 	}
 	if strings.IndexByte(host, ' ') >= 0 || strings.IndexByte(host, '\t') >= 0 || hasCRLF(host) {
-		return "", newError(ErrRequest, "the request's host "+quote(host)+" holds white space", nil)
+		return "", newError(ErrRequest, "the request's host "+strconv.Quote(host)+" holds white space", nil)
 	}
 	// What net/http does to Request.Host before writing it (request.go).
 	ascii, err := httpguts.PunycodeHostPort(host)
 	if err != nil {
-		return "", newError(ErrRequest, "the request's host "+quote(host)+" is not a valid internationalised domain name", err)
+		return "", newError(ErrRequest, "the request's host "+strconv.Quote(host)+" is not a valid internationalised domain name", err)
 	}
 	ascii = removeZone(ascii)
 	if !httpguts.ValidHostHeader(ascii) {
-		return "", newError(ErrRequest, "the request's host "+quote(host)+" cannot be sent in a Host header", nil)
+		return "", newError(ErrRequest, "the request's host "+strconv.Quote(host)+" cannot be sent in a Host header", nil)
 	}
 	return stripDefaultPort(ascii, scheme), nil
 }
@@ -356,7 +358,7 @@ func s3Path(p string) string {
 		if i > 0 {
 			buf = append(buf, '/')
 		}
-		seg = appendUnescaped(seg[:0], part)
+		seg = percent.AppendDecoded(seg[:0], part)
 		buf = appendEscaped(buf, string(seg), false)
 	}
 	return string(buf)
@@ -425,8 +427,8 @@ func appendWireQuery(dst []byte, pairs []queryPair, raw string) ([]byte, []query
 			c = ' '
 		case qPct:
 			if i+2 < len(raw) {
-				hi, ok1 := unhex(raw[i+1])
-				lo, ok2 := unhex(raw[i+2])
+				hi, ok1 := percent.Unhex(raw[i+1])
+				lo, ok2 := percent.Unhex(raw[i+2])
 				if ok1 && ok2 {
 					c = hi<<4 | lo
 					i += 2

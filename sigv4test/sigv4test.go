@@ -43,6 +43,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/opensearch-sigv4/sigv4/internal/authheader"
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
@@ -177,7 +178,7 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 	if rej != nil {
 		return rej
 	}
-	key, ok := h.keys[a.accessKey]
+	key, ok := h.keys[a.AccessKeyID]
 	if !ok {
 		return &rejection{http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid."}
 	}
@@ -186,14 +187,14 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 	}
 	date := r.Header.Get("X-Amz-Date")
 	if date == "" {
-		return &rejection{http.StatusForbidden, "IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=" + redactSignature(authz[0])}
+		return &rejection{http.StatusForbidden, "IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=" + redact.Signature(authz[0])}
 	}
 	t, err := time.Parse(amzDate, date)
 	if err != nil {
 		return &rejection{http.StatusForbidden, "IncompleteSignatureException", "Date must be in ISO-8601 'basic format'. Got '" + date + "'. See http://en.wikipedia.org/wiki/ISO_8601"}
 	}
-	if a.date != date[:8] {
-		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" + a.date + "' != '" + date[:8] + "', from '" + date + "'."}
+	if a.Date != date[:8] {
+		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" + a.Date + "' != '" + date[:8] + "', from '" + date + "'."}
 	}
 	now := h.clock().UTC()
 	if t.Before(now.Add(-ClockWindow)) {
@@ -204,20 +205,20 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Signature not yet current: " + date + " is still later than " +
 			now.Add(ClockWindow).Format(amzDate) + " (" + now.Format(amzDate) + " + 5 min.)"}
 	}
-	if a.region != h.region {
+	if a.Region != h.region {
 		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Credential should be scoped to a valid region. "}
 	}
-	if a.service != h.service {
+	if a.Service != h.service {
 		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Credential should be scoped to correct service: '" + h.service + "'. "}
 	}
-	if !contains(a.signedHeaders, "host") {
+	if !a.Signs("host") {
 		return &rejection{http.StatusForbidden, "InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."}
 	}
 	sum := sha256.Sum256(body)
 	bodyHash := hex.EncodeToString(sum[:])
 	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
 	switch {
-	case payloadHash != "" && h.service == "aoss" && !contains(a.signedHeaders, "x-amz-content-sha256"):
+	case payloadHash != "" && h.service == "aoss" && !a.Signs("x-amz-content-sha256"):
 		// OpenSearch Serverless's words for it.
 		return &rejection{http.StatusBadRequest, "ValidationException", "x-amz-content-sha256 header must be signed in SigV4"}
 	case payloadHash == "" && h.service == "aoss":
@@ -228,16 +229,16 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 		return &rejection{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."}
 	}
 
-	creq := canonicalRequest(r, a.signedHeaders, payloadHash, h.service == "s3")
-	scope := a.date + "/" + a.region + "/" + a.service + "/aws4_request"
+	creq := canonicalRequest(r, a.Headers(), payloadHash, h.service == "s3")
+	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
 	creqSum := sha256.Sum256([]byte(creq))
 	sts := "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + hex.EncodeToString(creqSum[:])
-	k := hmacSHA256([]byte("AWS4"+key.SecretAccessKey), a.date)
-	k = hmacSHA256(k, a.region)
-	k = hmacSHA256(k, a.service)
+	k := hmacSHA256([]byte("AWS4"+key.SecretAccessKey), a.Date)
+	k = hmacSHA256(k, a.Region)
+	k = hmacSHA256(k, a.Service)
 	k = hmacSHA256(k, "aws4_request")
 	want := hex.EncodeToString(hmacSHA256(k, sts))
-	if !hmac.Equal([]byte(want), []byte(a.signature)) {
+	if !hmac.Equal([]byte(want), []byte(a.Signature)) {
 		return &rejection{http.StatusForbidden, "InvalidSignatureException",
 			"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\n" +
 				"The Canonical String for this request should have been\n'" + creq + "'\n\n" +
@@ -246,51 +247,25 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 	return nil
 }
 
-type authorization struct {
-	accessKey, date, region, service string
-	signedHeaders                    []string
-	signedHeadersRaw                 string
-	signature                        string
-}
-
-func parseAuthorization(v string) (authorization, *rejection) {
-	var a authorization
-	rest, ok := strings.CutPrefix(v, "AWS4-HMAC-SHA256 ")
-	if !ok {
-		return a, &rejection{http.StatusForbidden, "IncompleteSignatureException", "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=" + redactSignature(v)}
+// parseAuthorization reads an Authorization value, or refuses it in AWS's
+// words.
+func parseAuthorization(v string) (authheader.Authorization, *rejection) {
+	a, err := authheader.Parse(v)
+	var e *authheader.Error
+	if !errors.As(err, &e) {
+		return a, nil
 	}
-	var cred string
-	for _, p := range strings.Split(rest, ",") {
-		k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
-		switch k {
-		case "Credential":
-			cred = val
-		case "SignedHeaders":
-			a.signedHeadersRaw = val
-			a.signedHeaders = strings.Split(val, ";")
-		case "Signature":
-			a.signature = val
+	switch e.Problem {
+	case authheader.MissingParameter:
+		var words []string
+		for _, m := range e.Missing {
+			words = append(words, "Authorization header requires '"+m+"' parameter.")
 		}
+		return a, &rejection{http.StatusForbidden, "IncompleteSignatureException", strings.Join(words, " ") + " Authorization=" + redact.Signature(v)}
+	case authheader.BadScope:
+		return a, &rejection{http.StatusForbidden, "IncompleteSignatureException", "Credential should be scoped to a valid region, not '" + e.Scope + "'. "}
 	}
-	var missing []string
-	if cred == "" {
-		missing = append(missing, "Authorization header requires 'Credential' parameter.")
-	}
-	if a.signature == "" {
-		missing = append(missing, "Authorization header requires 'Signature' parameter.")
-	}
-	if a.signedHeadersRaw == "" {
-		missing = append(missing, "Authorization header requires 'SignedHeaders' parameter.")
-	}
-	if len(missing) > 0 {
-		return a, &rejection{http.StatusForbidden, "IncompleteSignatureException", strings.Join(missing, " ") + " Authorization=" + redactSignature(v)}
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return a, &rejection{http.StatusForbidden, "IncompleteSignatureException", "Credential should be scoped to a valid region, not '" + strings.Join(parts[1:], "/") + "'. "}
-	}
-	a.accessKey, a.date, a.region, a.service = parts[0], parts[1], parts[2], parts[3]
-	return a, nil
+	return a, &rejection{http.StatusForbidden, "IncompleteSignatureException", "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=" + redact.Signature(v)}
 }
 
 // canonicalRequest rebuilds the canonical request from what arrived.
@@ -446,15 +421,6 @@ func hmacSHA256(key []byte, msg string) []byte {
 	return m.Sum(nil)
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // methodAction names the es:ESHttp* action for a method.
 func methodAction(m string) string {
 	if m == "" {
@@ -468,14 +434,6 @@ func methodAction(m string) string {
 func pathOnly(target string) string {
 	p, _, _ := strings.Cut(target, "?")
 	return p
-}
-
-// redactSignature hides the signature of an Authorization value.
-func redactSignature(v string) string {
-	if i := strings.Index(v, "Signature="); i >= 0 {
-		return v[:i] + "Signature=<redacted>"
-	}
-	return v
 }
 
 // String describes the handler without the keys it accepts.

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/authheader"
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // Diagnose reads a refused response and returns a [*Diagnosis] naming the
@@ -66,6 +68,9 @@ type refusal struct {
 	// path are its method and path ("" when unknown).
 	req          *http.Request
 	method, path string
+	// authz is what the request's Authorization header reads as (see
+	// authheader.Parse): empty when there was none.
+	authz authheader.Authorization
 }
 
 // diagnose classifies a refusal by the first rule of [rules] that matches
@@ -82,7 +87,8 @@ func diagnose(status int, h http.Header, body []byte, truncated bool, req *http.
 		if req.URL != nil {
 			r.path = req.URL.Path
 		}
-		d.SignedRegion, d.SignedService = signedScope(req.Header.Get("Authorization"))
+		r.authz, _ = authheader.Parse(req.Header.Get("Authorization")) // what it holds, malformed or not
+		d.SignedRegion, d.SignedService = r.authz.Region, r.authz.Service
 		secrets = requestSecrets(req)
 	}
 	if truncated {
@@ -90,7 +96,9 @@ func diagnose(status int, h http.Header, body []byte, truncated bool, req *http.
 		// escape redaction: drop what could be part of one.
 		longest := 0
 		for _, s := range secrets {
-			longest = max(longest, len(jsonEscaped(s)))
+			for _, sp := range redact.Spellings(s) {
+				longest = max(longest, len(sp))
+			}
 		}
 		body = body[:max(0, len(body)-longest)]
 	}
@@ -211,36 +219,6 @@ func messageOf(body []byte) (msg, code string) {
 		}
 	}
 	return string(body), "" // not JSON, or truncated: the text as it came
-}
-
-// signedScope reads the region and service of a SigV4 Authorization
-// header ("AWS4-HMAC-SHA256 Credential=AKID/date/region/service/...").
-func signedScope(authz string) (region, service string) {
-	_, cred, ok := strings.Cut(authz, "Credential=")
-	if !ok {
-		return "", ""
-	}
-	cred, _, _ = strings.Cut(cred, ",")
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
-		return "", ""
-	}
-	return parts[2], parts[3]
-}
-
-// signedHeader reports whether an Authorization header signs name.
-func signedHeader(authz, name string) bool {
-	_, rest, ok := strings.Cut(authz, "SignedHeaders=")
-	if !ok {
-		return false
-	}
-	list, _, _ := strings.Cut(rest, ",")
-	for _, n := range strings.Split(list, ";") {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // headerLine returns the value of the canonical header line that starts

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/opensearch-sigv4/sigv4/internal/authheader"
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // requestSecrets returns what of a signed request no diagnosis may show:
@@ -13,14 +16,13 @@ func requestSecrets(req *http.Request) []string {
 	if t := req.Header.Get("X-Amz-Security-Token"); t != "" {
 		s = append(s, t)
 	}
-	authz := req.Header.Get("Authorization")
-	if _, cred, ok := strings.Cut(authz, "Credential="); ok {
-		if akid, _, ok := strings.Cut(cred, "/"); ok && len(akid) >= 16 {
-			s = append(s, akid)
-		}
+	// Shorter values are not searched for: they would match ordinary words.
+	a, _ := authheader.Parse(req.Header.Get("Authorization")) // what it holds, malformed or not
+	if len(a.AccessKeyID) >= 16 {
+		s = append(s, a.AccessKeyID)
 	}
-	if _, sig, ok := strings.Cut(authz, "Signature="); ok && len(sig) >= 16 {
-		s = append(s, strings.TrimSpace(sig))
+	if len(a.Signature) >= 16 {
+		s = append(s, a.Signature)
 	}
 	return s
 }
@@ -48,11 +50,10 @@ var (
 func redactMessage(msg string, secrets []string) (string, []string) {
 	var echoed []string
 	for _, s := range secrets {
-		if strings.Contains(msg, s) || strings.Contains(msg, jsonEscaped(s)) {
+		if r := redact.Secret(msg, s); r != msg {
 			echoed = append(echoed, s)
+			msg = r
 		}
-		msg = strings.ReplaceAll(msg, s, "<redacted>")
-		msg = strings.ReplaceAll(msg, jsonEscaped(s), "<redacted>")
 	}
 	// redact replaces the value (the regexp's group 2, else its match)
 	// of every match that holds a credential.
@@ -74,7 +75,7 @@ func redactMessage(msg string, secrets []string) (string, []string) {
 					scheme = sc // kept: it says what kind of header reached AWS
 				}
 			}
-			return m[:start] + scheme + "<redacted>" + m[end:]
+			return m[:start] + scheme + redact.Placeholder + m[end:]
 		})
 	}
 	redact(reTokenLine)
@@ -114,6 +115,3 @@ func echoedCredentials(v string) []string {
 	}
 	return creds
 }
-
-// jsonEscaped is a secret as a JSON encoder that escapes '/' writes it.
-func jsonEscaped(secret string) string { return strings.ReplaceAll(secret, "/", `\/`) }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // redactingBody hands back a response body with every session token it
@@ -27,31 +29,36 @@ type redactingBody struct {
 	err      error  // the body's error, after which pending is all ready
 }
 
-var redacted = []byte("<redacted>")
+var redacted = []byte(redact.Placeholder)
 
-// escapedMemo is the last token jsonEscapedMemo escaped, and its escaped
-// form: the tokens of one transport change only at a credential refresh.
-var escapedMemo atomic.Pointer[[2]string]
+// spellingsMemo holds the spellings (redact.Spellings) of the last token
+// spellingsOf was asked for: the tokens of one transport change only at a
+// credential refresh.
+var spellingsMemo atomic.Pointer[[2]string]
 
-// jsonEscapedMemo is jsonEscaped(token), without an allocation when the
+// spellingsOf is redact.Spellings(token), without an allocation when the
 // token is the last one asked for.
-func jsonEscapedMemo(token string) string {
-	if m := escapedMemo.Load(); m != nil && m[0] == token {
-		return m[1]
+func spellingsOf(token string) [2]string {
+	if m := spellingsMemo.Load(); m != nil && m[0] == token {
+		return *m
 	}
-	e := jsonEscaped(token)
-	escapedMemo.Store(&[2]string{token, e})
-	return e
+	sp := redact.Spellings(token)
+	spellingsMemo.Store(&sp)
+	return sp
 }
 
-// tokenPatterns returns the forms in which a response may echo tokens:
-// as they are, and as a JSON encoder that escapes '/' writes them.
+// tokenPatterns returns the spellings in which a response may echo tokens
+// (redact.Spellings), each once.
 func tokenPatterns(tokens []string) (patterns [][]byte, hold int) {
 	for _, t := range tokens {
 		if t == "" {
 			continue
 		}
-		for _, p := range []string{t, jsonEscaped(t)} {
+		sp := redact.Spellings(t)
+		for i, p := range sp {
+			if i > 0 && p == sp[0] {
+				continue
+			}
 			patterns = append(patterns, []byte(p))
 			hold = max(hold, len(p)-1)
 		}
@@ -76,7 +83,8 @@ func redactResponse(res *http.Response, tokens ...string) {
 	n := 0
 	for _, t := range tokens {
 		if t != "" && n+2 <= len(patterns) {
-			patterns[n], patterns[n+1] = t, jsonEscapedMemo(t)
+			sp := spellingsOf(t)
+			patterns[n], patterns[n+1] = sp[0], sp[1]
 			n += 2
 		}
 	}
@@ -89,7 +97,7 @@ func redactResponse(res *http.Response, tokens ...string) {
 			w := v
 			for _, p := range patterns[:n] {
 				if strings.Contains(w, p) {
-					w = strings.ReplaceAll(w, p, string(redacted))
+					w = strings.ReplaceAll(w, p, redact.Placeholder)
 				}
 			}
 			if w != v && out == nil {

@@ -277,7 +277,7 @@ func serverlessFix(r *refusal, d *Diagnosis) {
 	if d.Hint != "" {
 		fix += " (hint " + d.Hint + ")"
 	}
-	if strings.Contains(r.lower, "x-amz-content-sha256") || (r.req != nil && !signedHeader(r.req.Header.Get("Authorization"), "x-amz-content-sha256")) {
+	if strings.Contains(r.lower, "x-amz-content-sha256") || (r.req != nil && !r.authz.Signs("x-amz-content-sha256")) {
 		d.Fix = fix + ": x-amz-content-sha256 was not signed, and Serverless requires it signed; sign with this transport (service \"aoss\"), which always signs it."
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 // do sends req and writes the response as curl would.
@@ -52,7 +54,7 @@ func (c *cli) do(req *http.Request) int {
 			if err != nil {
 				return c.failed(err)
 			}
-			body = strings.NewReader(redactToken(string(b), tok))
+			body = strings.NewReader(redact.Secret(string(b), tok))
 		}
 		n, err = io.Copy(out, body)
 		if err != nil {
@@ -104,7 +106,7 @@ func (c *cli) writeHead(w io.Writer, prefix string, res *http.Response, tok stri
 	fmt.Fprintf(w, "%s%s %s%s", prefix, res.Proto, res.Status, eol)
 	for _, k := range sortedKeys(res.Header) {
 		for _, v := range res.Header[k] {
-			fmt.Fprintf(w, "%s%s: %s%s", prefix, k, redactToken(v, tok), eol)
+			fmt.Fprintf(w, "%s%s: %s%s", prefix, k, redact.Secret(v, tok), eol)
 		}
 	}
 	fmt.Fprintf(w, "%s%s", strings.TrimRight(prefix, " "), eol)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 	"github.com/opensearch-sigv4/sigv4/signer"
 )
 
@@ -35,13 +36,11 @@ func (l *sentLogger) RoundTrip(r *http.Request) (*http.Response, error) {
 		for _, v := range r.Header[k] {
 			switch k {
 			case "Authorization":
-				if i := strings.Index(v, "Signature="); i >= 0 {
-					v = v[:i] + "Signature=<redacted>"
-				}
+				v = redact.Signature(v)
 			case "X-Amz-Security-Token":
-				v = "<redacted>"
+				v = redact.Placeholder
 			}
-			fmt.Fprintf(l.w, "> %s: %s\n", k, redactToken(v, tok))
+			fmt.Fprintf(l.w, "> %s: %s\n", k, redact.Secret(v, tok))
 		}
 	}
 	if r.ContentLength > 0 {
@@ -57,16 +56,6 @@ func sentToken(res *http.Response) string {
 		return ""
 	}
 	return res.Request.Header.Get("X-Amz-Security-Token")
-}
-
-// redactToken replaces a session token in s, as it is and JSON-escaped
-// ('/' written '\/'), with "<redacted>".
-func redactToken(s, tok string) string {
-	if tok == "" {
-		return s
-	}
-	s = strings.ReplaceAll(s, tok, "<redacted>")
-	return strings.ReplaceAll(s, strings.ReplaceAll(tok, "/", `\/`), "<redacted>")
 }
 
 // traceTo writes what was signed, for -v.

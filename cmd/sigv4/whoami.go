@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
 type authinfo struct {
@@ -44,7 +46,7 @@ func (c *cli) whoami(ctx context.Context, target *url.URL) int {
 		if d := c.tr.DiagnosisFor(res.Header); d != nil {
 			fmt.Fprintln(c.stderr, cliMessage(d))
 		} else {
-			c.errorf("GET %s: the server answered %s: %s", path, res.Status, redactToken(string(bytes.TrimSpace(b)), tok))
+			c.errorf("GET %s: the server answered %s: %s", path, res.Status, redact.Secret(string(bytes.TrimSpace(b)), tok))
 		}
 		return exitHTTPError
 	}

@@ -9,6 +9,41 @@ import (
 	"strings"
 )
 
+// Placeholder is what a secret is replaced with wherever text would show
+// it.
+const Placeholder = "<redacted>"
+
+// Spellings returns the forms in which text may hold secret: as it is,
+// and as a JSON encoder that escapes '/' writes it ("\/"), as AWS's and
+// OpenSearch's error bodies may. The two are equal when secret holds no
+// '/'.
+func Spellings(secret string) [2]string {
+	return [2]string{secret, strings.ReplaceAll(secret, "/", `\/`)}
+}
+
+// Secret returns s with every spelling of secret (Spellings) replaced by
+// Placeholder: the one rule for hiding a known secret in text. An empty
+// secret changes nothing.
+func Secret(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	for _, sp := range Spellings(secret) {
+		s = strings.ReplaceAll(s, sp, Placeholder)
+	}
+	return s
+}
+
+// Signature returns an Authorization header value with everything from its
+// "Signature=" on replaced by "Signature=<redacted>": the form in which a
+// log line or an echo of the header shows it.
+func Signature(authz string) string {
+	if i := strings.Index(authz, "Signature="); i >= 0 {
+		return authz[:i] + "Signature=" + Placeholder
+	}
+	return authz
+}
+
 // AccessKeyID returns id with all but its last four characters replaced by
 // '*'.
 func AccessKeyID(id string) string {

@@ -23,3 +23,42 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSignature: everything from "Signature=" on is hidden; a value
+// without one is left as it is.
+func TestSignature(t *testing.T) {
+	for in, want := range map[string]string{
+		"AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request, SignedHeaders=host, Signature=0123456789abcdef": "AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request, SignedHeaders=host, Signature=<redacted>",
+		"AWS4-HMAC-SHA256 Signature=0123456789abcdef, SignedHeaders=host":                                                     "AWS4-HMAC-SHA256 Signature=<redacted>",
+		"AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request":                                                 "AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request",
+		"": "",
+	} {
+		if got := Signature(in); got != want {
+			t.Errorf("Signature(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSecret: a secret is hidden as it is and JSON-escaped, wherever and
+// however often it stands; nothing else changes.
+func TestSecret(t *testing.T) {
+	const tok = "IQoJb3JpZ2luX2Vj//abc+/def=="
+	for _, c := range []struct{ s, secret, want string }{
+		{"token " + tok + " twice " + tok, tok, "token <redacted> twice <redacted>"},
+		{`{"message":"x-amz-security-token:IQoJb3JpZ2luX2Vj\/\/abc+\/def=="}`, tok, `{"message":"x-amz-security-token:<redacted>"}`},
+		{"raw " + tok + ` and escaped IQoJb3JpZ2luX2Vj\/\/abc+\/def==`, tok, "raw <redacted> and escaped <redacted>"},
+		{"IQoJb3JpZ2luX2Vj/abc", tok, "IQoJb3JpZ2luX2Vj/abc"},
+		{"no slash: plain-token here", "plain-token", "no slash: <redacted> here"},
+		{"nothing to hide", "", "nothing to hide"},
+	} {
+		if got := Secret(c.s, c.secret); got != c.want {
+			t.Errorf("Secret(%q, %q) = %q, want %q", c.s, c.secret, got, c.want)
+		}
+	}
+	if sp := Spellings("a/b"); sp != [2]string{"a/b", `a\/b`} {
+		t.Errorf("Spellings(a/b) = %q", sp)
+	}
+	if sp := Spellings("ab"); sp[0] != sp[1] {
+		t.Errorf("Spellings(ab) = %q: two spellings without a '/'", sp)
+	}
+}
