@@ -93,7 +93,7 @@ func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) 
 	case t.service != "" && fromHost && t.service != ep.Service:
 		return sc, &ScopeError{Option: "Service", Value: t.service, Host: name, HostSays: ep.Service}
 	case t.service != "":
-		sc.service, sc.serviceFrom = t.service, "the Service option"
+		sc.service, sc.serviceFrom = t.service, "the Service option (sigv4 --service)"
 	case fromHost:
 		sc.service, sc.serviceFrom = ep.Service, "the host name "+name
 	default:
@@ -123,7 +123,7 @@ func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) 
 	sc.region, sc.regionFrom = r, from
 	switch src {
 	case region.Explicit:
-		sc.regionFrom = "the Region option"
+		sc.regionFrom = "the Region option (sigv4 --region)"
 	case region.Host:
 		sc.regionFrom = "the host name " + name
 	}
