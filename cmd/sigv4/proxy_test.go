@@ -443,7 +443,8 @@ func TestProxyAssumesRole(t *testing.T) {
 	}
 	up := httptest.NewServer(v)
 	defer up.Close()
-	cmd, url, logs := runProxyCmd(t, []string{"AWS_ENDPOINT_URL_STS=" + sts.URL}, "--region", testRegion, "--role-arn", testRoleARN, "--external-id", "ext-42", up.URL)
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	url, logs := startProxy(t, "--region", testRegion, "--role-arn", testRoleARN, "--external-id", "ext-42", up.URL)
 	for range 3 {
 		res, err := http.Get(url + "/_cat/indices")
 		if err != nil || res.StatusCode != 200 {
@@ -457,9 +458,8 @@ func TestProxyAssumesRole(t *testing.T) {
 	if v.Accepted() != 3 || calls.Load() != 1 {
 		t.Errorf("upstream accepted %d (rejected %d); STS called %d times, want once (cached)", v.Accepted(), v.Rejected(), calls.Load())
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if code := waitExit(cmd, 10*time.Second); code != 0 || strings.Contains(logs.String(), assumed.SecretAccessKey) || strings.Contains(logs.String(), assumed.SessionToken) {
-		t.Errorf("exit %d; log:\n%s", code, logs)
+	if strings.Contains(logs.String(), assumed.SecretAccessKey) || strings.Contains(logs.String(), assumed.SessionToken) {
+		t.Errorf("the log shows the role's secret:\n%s", logs)
 	}
 }
 
@@ -541,5 +541,22 @@ func TestProxyIdleTimeout(t *testing.T) {
 	_, err = br.ReadByte()
 	if err != io.EOF || time.Since(start) > 3*time.Second {
 		t.Errorf("an idle connection: %v after %v, want closed (EOF) after about 300ms", err, time.Since(start))
+	}
+}
+
+// TestProxyRoleRefusedAtStart: when STS refuses the role, the proxy does
+// not start: it exits 1 naming the role and STS's reason, in the command's
+// words only.
+func TestProxyRoleRefusedAtStart(t *testing.T) {
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform: sts:AssumeRole</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+	}))
+	defer sts.Close()
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	code, stderr := proxyRefused(t, true, "--listen", "127.0.0.1:0", "--region", testRegion, "--role-arn", testRoleARN, closedURL(t))
+	if code != exitFailure || !strings.Contains(stderr, "assuming --role-arn "+testRoleARN+" failed") || !strings.Contains(stderr, "sts:AssumeRole") || !oneCommandPrefix(stderr) {
+		t.Errorf("exit %d, %q; want 1 naming the role and STS's refusal", code, stderr)
 	}
 }
