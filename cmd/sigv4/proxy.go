@@ -176,24 +176,21 @@ func signingScope(host, service string) (svc, region string, err error) {
 		"): give --service (es for an OpenSearch custom domain name, or the AWS service's name), or --signing-host with the domain's own host name")
 }
 
-// proxyRefusal is why `sigv4 proxy` did not start or stopped: the message
-// in the command's words (a library error reworded from its type) and the
-// exit code.
-type proxyRefusal struct {
-	code int
-	msg  string
-}
+// proxyFailure is why `sigv4 proxy` could not start or stopped, other
+// than its flags (a *usageError): the message in the command's words, a
+// library error reworded from its type. It exits 1.
+type proxyFailure struct{ msg string }
 
-func (r *proxyRefusal) Error() string { return r.msg }
+func (e *proxyFailure) Error() string { return e.msg }
 
 // badFlags is a refusal of the flags given (exit 2).
 func badFlags(format string, a ...any) error {
-	return &proxyRefusal{exitUsage, fmt.Sprintf(format, a...)}
+	return &usageError{fmt.Sprintf(format, a...)}
 }
 
 // cannotRun is a refusal for anything else (exit 1).
 func cannotRun(format string, a ...any) error {
-	return &proxyRefusal{exitFailure, fmt.Sprintf(format, a...)}
+	return &proxyFailure{fmt.Sprintf(format, a...)}
 }
 
 // runProxy runs `sigv4 proxy` until ctx is done or SIGTERM, SIGINT or
@@ -204,15 +201,15 @@ func runProxy(ctx context.Context, args []string, stderr io.Writer) int {
 	lw := newLogWriter(stderr)
 	defer lw.Close()
 	err := proxyMain(ctx, args, lw)
-	var r *proxyRefusal
+	var usage *usageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
-	case errors.As(err, &r):
-		fmt.Fprintln(lw, "sigv4 proxy: "+r.msg)
-		return r.code
+	case errors.As(err, &usage):
+		fmt.Fprintln(lw, "sigv4 proxy: "+usage.msg)
+		return exitUsage
 	}
-	fmt.Fprintln(lw, "sigv4 proxy: "+oneLine(describe(err)))
+	fmt.Fprintln(lw, "sigv4 proxy: "+describe(err)) // a *proxyFailure: already the command's words
 	return exitFailure
 }
 
@@ -330,7 +327,7 @@ func newProxyServer(ctx context.Context, o *proxyOptions, log *slog.Logger) (*pr
 		}
 	})
 	if err != nil {
-		return nil, newProxyRefusal(err)
+		return nil, rewordNewError(err)
 	}
 	if o.insecure {
 		log.Warn("sigv4 proxy: --insecure: the upstream's certificate is not verified; whoever answers at " + s.upstream +
@@ -339,10 +336,10 @@ func newProxyServer(ctx context.Context, o *proxyOptions, log *slog.Logger) (*pr
 	return s, checkCredentials(ctx, s.p, o)
 }
 
-// newProxyRefusal rewords proxy.New's error: its own *proxy.ConfigError,
+// rewordNewError rewords proxy.New's error: its own *proxy.ConfigError,
 // or the transport's refusal of the signing options (whose "configure"
 // step the command does not name).
-func newProxyRefusal(err error) error {
+func rewordNewError(err error) error {
 	var te *transport.Error
 	if errors.As(err, &te) {
 		err = te.Err
