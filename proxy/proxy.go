@@ -828,8 +828,6 @@ func redactURL(s string) string {
 	return s
 }
 
-func quote(s string) string { return fmt.Sprintf("%q", s) }
-
 // String describes the proxy without its credentials.
 func (p *Proxy) String() string { return "proxy.Proxy(" + p.upstream.Redacted() + ")" }
 
