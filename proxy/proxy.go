@@ -175,15 +175,18 @@ type Proxy struct {
 }
 
 // New returns a proxy to upstream, an http or https URL without a path (a
-// domain or collection endpoint). It does no network I/O.
+// domain or collection endpoint). It does no network I/O. An upstream or
+// option it cannot work with is a [*ConfigError]; Transport options that
+// the signing transport refuses give the transport's *transport.Error.
 func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, errors.New("sigv4/proxy: upstream " + strconv.Quote(redactURL(upstream)) + " is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)")
+		return nil, &ConfigError{Option: UpstreamOption, Value: redactURL(upstream),
+			Problem: "is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)"}
 	}
 	if u.User != nil {
-		return nil, errors.New("sigv4/proxy: upstream " + strconv.Quote(u.Redacted()) + " holds a user name or password, which the proxy cannot send " +
-			"(the Authorization header carries the signature): remove it from the URL")
+		return nil, &ConfigError{Option: UpstreamOption, Value: u.Redacted(), Problem: "holds a user name or password, which the proxy cannot send " +
+			"(the Authorization header carries the signature): remove it from the URL"}
 	}
 	u.Path = ""
 	var o Options
@@ -206,7 +209,8 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	if o.PublicURL != "" {
 		public, err = url.Parse(o.PublicURL)
 		if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" || public.User != nil {
-			return nil, errors.New("sigv4/proxy: PublicURL " + strconv.Quote(redactURL(o.PublicURL)) + " is not a URL such as https://proxy.internal:9200")
+			return nil, &ConfigError{Option: "PublicURL", Value: redactURL(o.PublicURL),
+				Problem: "is not a URL such as https://proxy.internal:9200 (scheme and host, no user name or password)"}
 		}
 		public.Path, public.RawPath = strings.TrimSuffix(public.Path, "/"), ""
 	}
@@ -234,7 +238,7 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 		signingHost = to.SigningHost
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sigv4/proxy: %w", err)
+		return nil, err // the transport's *Error, under its own prefix
 	}
 	p := &Proxy{upstream: u, signingHost: signingHost, public: public, tr: tr, log: o.Logger, m: m,
 		maxBody: o.MaxBody, bodyTimeout: o.BodyTimeout, auth: o.Authenticate, publicMet: o.PublicMetrics}

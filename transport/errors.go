@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -66,4 +67,29 @@ func (e *ScopeError) Error() string {
 	return "the " + e.Option + " option says " + e.Value + ", but the host name " + e.Host + " says " + e.HostSays +
 		": AWS refuses a signature for any " + strings.ToLower(e.Option) + " but the domain's. Remove the " + e.Option +
 		" option (the host name decides), or use the endpoint of the domain you mean"
+}
+
+// ConfigError is the cause of New's error for an option it cannot work
+// with: an AllowedHosts entry that can never match, an Endpoint that is not
+// a URL, or no Region for an Endpoint whose host name names none. A caller
+// that offers the options under other names (a command's flags) can name
+// them from Option and Value and say Problem after them.
+type ConfigError struct {
+	// Option is the Options field at fault, such as "AllowedHosts".
+	Option string
+	// Value is what it was given (one entry of a list); empty when the
+	// option was not set.
+	Value string
+	// Problem says what is wrong and what to do, in words that follow the
+	// option (and its value, when set) and name no option.
+	Problem string
+}
+
+// Error implements the error interface: the option, its value quoted when
+// set, and the problem.
+func (e *ConfigError) Error() string {
+	if e.Value == "" {
+		return "the " + e.Option + " option " + e.Problem
+	}
+	return e.Option + " " + strconv.Quote(e.Value) + " " + e.Problem
 }

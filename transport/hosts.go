@@ -4,10 +4,8 @@
 package transport
 
 import (
-	"errors"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"golang.org/x/net/idna"
@@ -19,7 +17,8 @@ import (
 func allowedEntry(entry string) (string, error) {
 	h := strings.TrimSpace(entry)
 	bad := func(why string) error {
-		return errors.New("AllowedHosts entry " + strconv.Quote(entry) + " " + why + "; want a host name such as \"search-logs-abc.eu-west-1.es.amazonaws.com\" or \"*.es.amazonaws.com\"")
+		return &ConfigError{Option: "AllowedHosts", Value: entry,
+			Problem: why + "; want a host name such as \"search-logs-abc.eu-west-1.es.amazonaws.com\" or \"*.es.amazonaws.com\""}
 	}
 	wild := strings.HasPrefix(h, "*.")
 	name := strings.TrimPrefix(h, "*.")

@@ -157,11 +157,11 @@ func scopeFix(r *refusal, d *Diagnosis) {
 		host := requestHost(r.req)
 		if ep, ok := credentials.ParseEndpoint(host); ok {
 			d.Fix = fix + ", but the host name " + host + " names region " + ep.Region + " and service " + ep.Service +
-				": sign for those (leave the Region and Service options unset, and the host name decides)."
+				": sign for those (leave the Region and Service options, sigv4 --region and --service, unset: the host name decides)."
 			return
 		}
 	}
-	d.Fix = fix + ", which AWS does not accept for this endpoint: set the Region option (sigv4 --region) to the domain's region, and the Service option to \"es\" for a managed domain or \"aoss\" for a Serverless collection."
+	d.Fix = fix + ", which AWS does not accept for this endpoint: set the Region option (sigv4 --region) to the domain's region, and the Service option (sigv4 --service) to \"es\" for a managed domain or \"aoss\" for a Serverless collection."
 }
 
 func mismatchFix(r *refusal, d *Diagnosis) {
@@ -283,7 +283,7 @@ func serverlessFix(r *refusal, d *Diagnosis) {
 	}
 	if r.req != nil && d.SignedRegion != "" {
 		if ep, ok := credentials.ParseEndpoint(requestHost(r.req)); ok && ep.Service == "aoss" && ep.Region != d.SignedRegion {
-			d.Fix = fix + ": the request was signed for region " + d.SignedRegion + " but the collection is in " + ep.Region + ": sign for " + ep.Region + " (leave the Region option unset, and the host name decides)."
+			d.Fix = fix + ": the request was signed for region " + d.SignedRegion + " but the collection is in " + ep.Region + ": sign for " + ep.Region + " (leave the Region option, sigv4 --region, unset: the host name decides)."
 			return
 		}
 	}

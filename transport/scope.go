@@ -5,13 +5,12 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/internal/redact"
 	"github.com/opensearch-sigv4/sigv4/internal/region"
 )
 
@@ -21,7 +20,7 @@ import (
 func (t *Transport) settleScope(endpoint string) error {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" {
-		return &Error{Op: "configure", Err: errors.New("Endpoint " + strconv.Quote(endpoint) + " is not a URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com")}
+		return &Error{Op: "configure", Err: &ConfigError{Option: "Endpoint", Value: redact.URL(endpoint), Problem: "is not a URL such as https://search-mydomain-abc.us-east-1.es.amazonaws.com"}}
 	}
 	host := t.host
 	if host == "" {
@@ -94,7 +93,7 @@ func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) 
 	case t.service != "" && fromHost && t.service != ep.Service:
 		return sc, &ScopeError{Option: "Service", Value: t.service, Host: name, HostSays: ep.Service}
 	case t.service != "":
-		sc.service, sc.serviceFrom = t.service, "the Service option"
+		sc.service, sc.serviceFrom = t.service, "the Service option (sigv4 --service)"
 	case fromHost:
 		sc.service, sc.serviceFrom = ep.Service, "the host name "+name
 	default:
@@ -116,14 +115,15 @@ func (t *Transport) resolveScope(ctx context.Context, host string, lookup bool) 
 	})
 	if err != nil {
 		if !lookup {
-			return sc, errors.New("no region for " + name + ", which is not an Amazon OpenSearch Service host name: set the Region option (or AWS_REGION), and Service if it is not \"es\"")
+			return sc, &ConfigError{Option: "Region", Problem: "is not set, and " + name + " is not an Amazon OpenSearch Service host name, which would name the region: " +
+				"set it (or AWS_REGION), and the service too if it is not \"es\""}
 		}
 		return sc, err
 	}
 	sc.region, sc.regionFrom = r, from
 	switch src {
 	case region.Explicit:
-		sc.regionFrom = "the Region option"
+		sc.regionFrom = "the Region option (sigv4 --region)"
 	case region.Host:
 		sc.regionFrom = "the host name " + name
 	}

@@ -374,7 +374,7 @@ func TestEndpointSettlesScopeAtConstruction(t *testing.T) {
 	}
 
 	_, err = mk(func(o *transport.Options) { o.Endpoint = "http://localhost:9200" })
-	if err == nil || !strings.Contains(err.Error(), "set the Region option (or AWS_REGION)") {
+	if err == nil || !strings.Contains(err.Error(), "the Region option is not set") || !strings.Contains(err.Error(), "set it (or AWS_REGION)") {
 		t.Errorf("no region: err = %v", err)
 	}
 	if _, err = mk(func(o *transport.Options) { o.Endpoint, o.Region = "http://localhost:9200", "us-east-1" }); err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/proxy"
 	"github.com/opensearch-sigv4/sigv4/signer"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -131,7 +132,7 @@ func exitCode(err error) int {
 }
 
 // cliMessage speaks the command's language: its flags, not the library's
-// options, and "sigv4:" first.
+// options (see describe), and "sigv4:" first.
 func cliMessage(err error) string { return "sigv4: " + describe(err) }
 
 // describe is err's message in the command's words, built from the
@@ -146,7 +147,7 @@ func describe(err error) string {
 	case *sourceError:
 		return describe(e.err)
 	case *transport.ScopeError:
-		flag := "--" + strings.ToLower(e.Option)
+		flag := flagFor(e.Option)
 		return flag + " says " + e.Value + ", but the host name " + e.Host + " says " + e.HostSays +
 			": AWS refuses a signature for any " + strings.ToLower(e.Option) + " but the domain's. Remove " + flag +
 			" (the host name decides), or use the endpoint of the domain you mean"
@@ -157,10 +158,14 @@ func describe(err error) string {
 		}
 		return "the request is for host " + e.Host + ", which --allowed-host (or the Endpoint) does not name; nothing was signed or sent. " +
 			"If it is yours, name it with --allowed-host"
+	case *transport.ConfigError:
+		return optionSays(e.Option, e.Value, e.Problem)
+	case *proxy.ConfigError:
+		return optionSays(e.Option, e.Value, e.Problem)
 	case *credentials.RegionError:
-		return "no AWS region found; set --region or AWS_REGION. Looked at:\n  - " + flagWords(strings.Join(e.Tried, "\n  - "))
+		return "no AWS region found; set --region or AWS_REGION. Looked at:\n  - " + strings.Join(e.Tried, "\n  - ")
 	case *signer.Error:
-		msg := e.Kind.Error() + ": " + flagWords(e.Problem)
+		msg := e.Kind.Error() + ": " + e.Problem
 		if e.Err != nil {
 			msg += ": " + describe(e.Err)
 		}
@@ -184,49 +189,58 @@ func describe(err error) string {
 		}
 		return b.String()
 	case *transport.Diagnosis:
-		// The diagnosis's text (its evidence diff is written by the
-		// library) has no typed parts for the prose of its fix.
-		return flagWords(strings.TrimPrefix(e.Error(), "sigv4/transport: "))
+		// Its text is written for people, evidence diff included, and its
+		// fix names each option with the command's flag; only the
+		// package's prefix goes.
+		return strings.TrimPrefix(e.Error(), "sigv4/transport: ")
 	}
 	// Errors of no library type (the transport's plain errors.New
-	// causes, the standard library's): their text, with the library's
-	// option names in the command's flags.
-	return flagWords(err.Error())
+	// causes, the standard library's): their text, which names no option.
+	return err.Error()
+}
+
+// optionFlags names, for each library option the command sets from its
+// arguments, the flag or argument that sets it: typed errors carry the
+// option's name (transport.ConfigError, transport.ScopeError,
+// proxy.ConfigError), and messages name the flag from this table.
+var optionFlags = map[string]string{
+	"Region":             "--region",
+	"Service":            "--service",
+	"SigningHost":        "--signing-host",
+	"AllowedHosts":       "--allowed-host",
+	"PublicURL":          "--public-url",
+	"Endpoint":           "UPSTREAM_URL", // only the proxy sets it, to its upstream
+	proxy.UpstreamOption: "UPSTREAM_URL",
+}
+
+// flagFor is the flag that sets a library option; an option the command
+// never sets keeps its own name.
+func flagFor(option string) string {
+	if f, ok := optionFlags[option]; ok {
+		return f
+	}
+	return option
+}
+
+// optionSays is a configuration refusal in the command's words: the flag,
+// the value given (when there is one) and the library's problem, which
+// names no option.
+func optionSays(option, value, problem string) string {
+	if value == "" {
+		return flagFor(option) + " " + problem
+	}
+	return flagFor(option) + " " + strconv.Quote(value) + " " + problem
 }
 
 // providerProblem is a credentials.ProviderError's problem and cause,
 // without its source.
 func providerProblem(e *credentials.ProviderError) string {
-	msg := flagWords(e.Problem)
+	msg := e.Problem
 	if e.Err != nil && e.Err != credentials.ErrNotConfigured {
 		msg += ": " + describe(e.Err)
 	}
 	return msg
 }
-
-// flagWords rewrites the library's option names in free prose (a cause
-// the library gives no type for, a diagnosis's fix) as the command's
-// flags.
-func flagWords(s string) string {
-	return optionsAsFlags.Replace(s)
-}
-
-var optionsAsFlags = strings.NewReplacer(
-	"set the Region option or AWS_REGION", "set --region or AWS_REGION",
-	"set the Region option (or AWS_REGION)", "set --region (or AWS_REGION)",
-	"the Region option (sigv4 --region)", "--region",
-	"the Region option", "--region",
-	"the Service option", "--service",
-	"Remove the Region option", "Remove --region",
-	"Remove the Service option", "Remove --service",
-	"the Region and Service options", "--region and --service",
-	"Region option", "--region",
-	"Service option", "--service",
-	"the SigningHost option (sigv4 --signing-host ", "--signing-host (",
-	"the SigningHost option", "--signing-host",
-	"add it to AllowedHosts", "name it with --allowed-host",
-	"AllowedHosts", "--allowed-host",
-)
 
 func oneLine(s string) string {
 	s = strings.TrimPrefix(s, "sigv4: ")

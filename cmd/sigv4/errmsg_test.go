@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
+	"github.com/opensearch-sigv4/sigv4/proxy"
 	"github.com/opensearch-sigv4/sigv4/signer"
 	"github.com/opensearch-sigv4/sigv4/transport"
 )
@@ -38,31 +39,49 @@ func TestExitCodeByType(t *testing.T) {
 }
 
 // TestDescribeKeepsMessages: the messages built from the library's error
-// types say what the library's text said, in the command's flags and
-// without the library's prefixes.
+// types say what the library's text said, without the library's prefixes
+// and with the command's flags where the library names an option, from
+// the error's Option field.
 func TestDescribeKeepsMessages(t *testing.T) {
-	stripped := func(err error) string {
-		s := err.Error()
-		for _, p := range []string{"sigv4/transport: ", "sigv4/credentials: ", "sigv4/signer: "} {
-			s = strings.ReplaceAll(s, p, "")
-		}
-		return flagWords(s)
-	}
 	pe := &credentials.ProviderError{Source: credentials.SourceEnv, Problem: "AWS_SECRET_ACCESS_KEY is not set", Err: credentials.ErrNotConfigured}
-	for _, err := range []error{
-		&transport.Error{Op: "configure", Err: &transport.ScopeError{Option: "Region", Value: "eu-west-1", Host: "search-a-b.us-east-1.es.amazonaws.com", HostSays: "us-east-1"}},
-		&url.Error{Op: "Get", URL: "https://a/", Err: &transport.Error{Op: "check the request", Err: &transport.HostError{Host: "b:443", Redirect: true}}},
-		&transport.HostError{Host: "b"},
-		&transport.Error{Op: "resolve the region", Err: &credentials.RegionError{Tried: []string{"the Region option: not set", "AWS_REGION: not set"}}},
-		&transport.Error{Op: "sign", Err: &signer.Error{Kind: signer.ErrBody, Problem: "cannot read the body", Err: errors.New("boom")}},
-		&transport.Error{Op: "retrieve credentials", Err: &credentials.ChainError{Attempts: []credentials.Attempt{
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&transport.Error{Op: "configure", Err: &transport.ScopeError{Option: "Region", Value: "eu-west-1", Host: "search-a-b.us-east-1.es.amazonaws.com", HostSays: "us-east-1"}},
+			"configure: --region says eu-west-1, but the host name search-a-b.us-east-1.es.amazonaws.com says us-east-1: AWS refuses a signature for any region but the domain's. Remove --region (the host name decides), or use the endpoint of the domain you mean"},
+		{&url.Error{Op: "Get", URL: "https://a/", Err: &transport.Error{Op: "check the request", Err: &transport.HostError{Host: "b:443", Redirect: true}}},
+			`Get "https://a/": check the request: a redirect to b:443 leaves the scheme or host of the request that was redirected; nothing was signed or sent for it. If that host is yours, name it with --allowed-host (an https request is never followed to http)`},
+		{&transport.HostError{Host: "b"},
+			"the request is for host b, which --allowed-host (or the Endpoint) does not name; nothing was signed or sent. If it is yours, name it with --allowed-host"},
+		{&transport.Error{Op: "resolve the region", Err: &credentials.RegionError{Tried: []string{"endpoint: none given", "AWS_REGION: not set"}}},
+			"resolve the region: no AWS region found; set --region or AWS_REGION. Looked at:\n  - endpoint: none given\n  - AWS_REGION: not set"},
+		{&transport.Error{Op: "sign", Err: &signer.Error{Kind: signer.ErrBody, Problem: "cannot read the body", Err: errors.New("boom")}},
+			"sign: request body cannot be hashed: cannot read the body: boom"},
+		{&transport.Error{Op: "retrieve credentials", Err: &credentials.ChainError{Attempts: []credentials.Attempt{
 			{Source: credentials.SourceEnv, Err: pe},
 			{Source: "other", Err: errors.New("plain")},
-		}}},
-		&credentials.ProviderError{Source: "s", Problem: "p", Err: errors.New("c")},
+		}}}, "retrieve credentials: no credentials found; tried, in order:\n  - " + credentials.SourceEnv + ": AWS_SECRET_ACCESS_KEY is not set\n  - other: plain"},
+		{&credentials.ProviderError{Source: "s", Problem: "p", Err: errors.New("c")}, "s: p: c"},
+		{&transport.Error{Op: "configure", Err: &transport.ConfigError{Option: "AllowedHosts", Value: "a:1", Problem: "has a port"}},
+			`configure: --allowed-host "a:1" has a port`},
+		{&transport.ConfigError{Option: "Region", Problem: "is not set"}, "--region is not set"},
+		{&proxy.ConfigError{Option: proxy.UpstreamOption, Value: "x", Problem: "is not a URL"}, `UPSTREAM_URL "x" is not a URL`},
+		{&proxy.ConfigError{Option: "PublicURL", Value: "y", Problem: "is not a URL"}, `--public-url "y" is not a URL`},
 	} {
-		if got, want := describe(err), stripped(err); got != want {
-			t.Errorf("describe:\n got %q\nwant %q", got, want)
+		if got := describe(c.err); got != c.want {
+			t.Errorf("describe(%T):\n got %q\nwant %q", c.err, got, c.want)
+		}
+	}
+}
+
+// TestOptionFlagsTable: every option a typed library error can name, of
+// those the command sets, has a flag in the table; no message falls back
+// to the library's option name for them.
+func TestOptionFlagsTable(t *testing.T) {
+	for _, option := range []string{"Region", "Service", "SigningHost", "AllowedHosts", "PublicURL", "Endpoint", proxy.UpstreamOption} {
+		if f := flagFor(option); f == option || f == "" {
+			t.Errorf("flagFor(%q) = %q; want the command's flag", option, f)
 		}
 	}
 }

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprint(stdout, proxyUsage)
 			return exitOK
 		}
-		return runProxy(args[1:], stderr)
+		return runProxy(ctx, args[1:], stderr)
 	}
 	o, err := parse(args)
 	c := &cli{o: o, stdin: stdin, stdout: stdout, stderr: stderr}

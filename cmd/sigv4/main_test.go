@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,7 @@ import (
 	"github.com/opensearch-sigv4/sigv4/internal/testenv"
 )
 
-var bin string // the built tool
+var bin string // the built tool, for the tests that need a process: signals, a non-loopback listener
 
 // toolToken is the session token tool() exports.
 var toolToken = testToken
@@ -29,12 +30,16 @@ func TestMain(m *testing.M) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		panic("building the tool: " + err.Error() + "\n" + string(out))
 	}
-	defer os.RemoveAll(dir)
-	testenv.Main(m)
+	_, cleanup := testenv.Isolate()
+	code := m.Run()
+	cleanup()
+	os.RemoveAll(dir) // testenv.Main would exit before a deferred removal
+	os.Exit(code)
 }
 
-// tool runs the built binary with the environment a user on Lambda or with
-// exported keys would have, pointed at nothing else.
+// tool runs the command in this process (see toolEnv) with the environment
+// a user on Lambda or with exported keys would have, pointed at nothing
+// else.
 func tool(t *testing.T, secret, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	return toolEnv(t, secret, stdin, nil, args...)
@@ -43,27 +48,24 @@ func tool(t *testing.T, secret, stdin string, args ...string) (code int, stdout,
 // signatureRe matches a signature, which no output may show.
 var signatureRe = regexp.MustCompile(`Signature=[0-9a-f]{64}`)
 
-// toolEnv is tool with more environment variables.
+// toolEnv is tool with more environment variables ("NAME=value", set for
+// the test with t.Setenv). It runs the command in this process, through run
+// as main calls it, so that coverage counts it; the environment is the
+// test's alone (TestMain cleared the runner's AWS variables).
 func toolEnv(t *testing.T, secret, stdin string, env []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+	base := []string{
+		"HOME=" + t.TempDir(), "AWS_PROFILE=",
 		"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_SESSION_TOKEN=" + toolToken,
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
 	}
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code = 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
+	for _, kv := range append(base, env...) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
 	}
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
 	for _, s := range []string{testSecret, toolToken, strings.ReplaceAll(toolToken, "/", `\/`)} {
 		if strings.Contains(out.String()+errb.String(), s) {
 			t.Errorf("output shows a secret (%s)", s)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,7 +17,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -26,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/opensearch-sigv4/sigv4/credentials"
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
@@ -179,104 +176,219 @@ func signingScope(host, service string) (svc, region string, err error) {
 		"): give --service (es for an OpenSearch custom domain name, or the AWS service's name), or --signing-host with the domain's own host name")
 }
 
-// runProxy runs `sigv4 proxy` until SIGTERM or SIGINT, then drains the
-// requests in flight and exits 0.
-func runProxy(args []string, stderr io.Writer) int {
+// proxyFailure is why `sigv4 proxy` could not start or stopped, other
+// than its flags (a *usageError): the message in the command's words, a
+// library error reworded from its type. It exits 1.
+type proxyFailure struct{ msg string }
+
+func (e *proxyFailure) Error() string { return e.msg }
+
+// badFlags is a refusal of the flags given (exit 2).
+func badFlags(format string, a ...any) error {
+	return &usageError{fmt.Sprintf(format, a...)}
+}
+
+// cannotRun is a refusal for anything else (exit 1).
+func cannotRun(format string, a ...any) error {
+	return &proxyFailure{fmt.Sprintf(format, a...)}
+}
+
+// runProxy runs `sigv4 proxy` until ctx is done or SIGTERM, SIGINT or
+// SIGHUP arrives, then drains the requests in flight and returns 0. A
+// refusal to start is one line on stderr and its exit code.
+func runProxy(ctx context.Context, args []string, stderr io.Writer) int {
 	// One write for the log lines that arrive together, not one per line.
 	lw := newLogWriter(stderr)
 	defer lw.Close()
-	stderr = lw
+	err := proxyMain(ctx, args, lw)
+	var usage *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &usage):
+		fmt.Fprintln(lw, "sigv4 proxy: "+usage.msg)
+		return exitUsage
+	}
+	fmt.Fprintln(lw, "sigv4 proxy: "+describe(err)) // a *proxyFailure: already the command's words
+	return exitFailure
+}
+
+// proxyMain is runProxy's work: the flags, the proxy, then serving.
+func proxyMain(ctx context.Context, args []string, stderr io.Writer) error {
 	o, err := parseProxy(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "sigv4 proxy: "+format+"\n", a...)
-		return code
+		return err
 	}
 	if err != nil {
-		return fail(exitUsage, "%s", err)
+		return badFlags("%s", err)
+	}
+	if err := o.check(); err != nil {
+		return err
 	}
 	if o.profile != "" {
 		os.Setenv("AWS_PROFILE", o.profile)
 	}
-	var log *slog.Logger
-	switch o.logFormat {
-	case "text":
-		log = slog.New(slog.NewTextHandler(stderr, nil))
-	case "json":
-		log = slog.New(slog.NewJSONHandler(stderr, nil))
-	default:
-		return fail(exitUsage, "--log-format %q is not text or json", o.logFormat)
+	log := proxyLogger(o.logFormat, stderr)
+	s, err := newProxyServer(ctx, o, log)
+	if err != nil {
+		return err
 	}
+	return s.serve(ctx)
+}
 
+// check refuses flags that contradict each other or cannot work, before
+// anything is read or built.
+func (o *proxyOptions) check() error {
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return badFlags("--log-format %q is not text or json", o.logFormat)
+	}
 	host, _, err := net.SplitHostPort(o.listen)
 	if err != nil {
-		return fail(exitUsage, "--listen %q is not host:port, such as 127.0.0.1:9200", o.listen)
+		return badFlags("--listen %q is not host:port, such as 127.0.0.1:9200", o.listen)
 	}
 	tlsOn := o.tlsCert != "" || o.tlsKey != ""
-	if tlsOn && (o.tlsCert == "" || o.tlsKey == "") {
-		return fail(exitUsage, "TLS needs both --tls-cert and --tls-key")
-	}
-	if o.clientCA != "" && !tlsOn {
-		return fail(exitUsage, "--client-ca needs TLS on the listener: give --tls-cert and --tls-key too")
-	}
-	if !isLoopback(host) && o.clientCA == "" && o.basicAuthFile == "" && !o.insecureListen {
-		return fail(exitUsage, "--listen %s is not a loopback address: anyone who reaches it would get requests signed with your AWS credentials. "+
+	switch {
+	case tlsOn && (o.tlsCert == "" || o.tlsKey == ""):
+		return badFlags("TLS needs both --tls-cert and --tls-key")
+	case o.clientCA != "" && !tlsOn:
+		return badFlags("--client-ca needs TLS on the listener: give --tls-cert and --tls-key too")
+	case !isLoopback(host) && o.clientCA == "" && o.basicAuthFile == "" && !o.insecureListen:
+		return badFlags("--listen %s is not a loopback address: anyone who reaches it would get requests signed with your AWS credentials. "+
 			"Require client certificates (--tls-cert, --tls-key, --client-ca) or basic auth (--basic-auth-file), "+
 			"or, on a network you trust, say so with --insecure-listen", o.listen)
+	case o.maxAuthFailures <= 0:
+		return badFlags("--max-auth-failures %d: give a positive number of failures per minute", o.maxAuthFailures)
+	case o.bodyTimeout <= 0 || o.idleTimeout <= 0:
+		return badFlags("--body-timeout and --idle-timeout must be positive durations, such as 30s or 2m")
+	case o.externalID != "" && o.roleARN == "":
+		return badFlags("--external-id goes with --role-arn: give the role to assume")
+	case o.roleARN != "" && (!strings.HasPrefix(o.roleARN, "arn:aws") || !strings.Contains(o.roleARN, ":role/")):
+		return badFlags("--role-arn %q is not a role ARN such as arn:aws:iam::123456789012:role/opensearch-writer", o.roleARN)
+	case o.caCert != "" && o.insecure:
+		return badFlags("--cacert and --insecure contradict each other: give one")
 	}
-	var users map[string][]byte
-	if o.basicAuthFile != "" {
-		if users, err = readBasicAuthFile(o.basicAuthFile); err != nil {
-			return fail(exitUsage, "%s", err)
-		}
+	return nil
+}
+
+// proxyLogger writes the proxy's log in the format check accepted.
+func proxyLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
 	}
-	if o.maxAuthFailures <= 0 {
-		return fail(exitUsage, "--max-auth-failures %d: give a positive number of failures per minute", o.maxAuthFailures)
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// proxyServer is a proxy ready to serve: built, its credentials checked.
+type proxyServer struct {
+	o        *proxyOptions
+	log      *slog.Logger
+	p        *proxy.Proxy
+	tls      *tls.Config // the listener's; nil for plain HTTP
+	maxBody  int64
+	users    bool
+	upstream string // redacted, for the log
+}
+
+// newProxyServer builds the proxy from the flags: the listener's TLS, the
+// upstream's, the signing scope and credentials, the authentication; then
+// it signs one request, so that a proxy without credentials says so at
+// once instead of at the first client's request.
+func newProxyServer(ctx context.Context, o *proxyOptions, log *slog.Logger) (*proxyServer, error) {
+	s := &proxyServer{o: o, log: log, upstream: redact.URL(o.upstream)}
+	var err error
+	if s.tls, err = listenerTLS(o); err != nil {
+		return nil, err
 	}
-	maxBody, err := parseSize(o.maxBody)
+	upstreamTLS, err := upstreamTLS(o)
 	if err != nil {
-		return fail(exitUsage, "%s", err)
+		return nil, err
 	}
-	if o.bodyTimeout <= 0 || o.idleTimeout <= 0 {
-		return fail(exitUsage, "--body-timeout and --idle-timeout must be positive durations, such as 30s or 2m")
+	if s.maxBody, err = parseSize(o.maxBody); err != nil {
+		return nil, badFlags("%s", err)
 	}
-	if o.externalID != "" && o.roleARN == "" {
-		return fail(exitUsage, "--external-id goes with --role-arn: give the role to assume")
-	}
-	if o.roleARN != "" && (!strings.HasPrefix(o.roleARN, "arn:aws") || !strings.Contains(o.roleARN, ":role/")) {
-		return fail(exitUsage, "--role-arn %q is not a role ARN such as arn:aws:iam::123456789012:role/opensearch-writer", o.roleARN)
-	}
-	if o.caCert != "" && o.insecure {
-		return fail(exitUsage, "--cacert and --insecure contradict each other: give one")
-	}
-	var tlsConfig *tls.Config
-	if tlsOn {
-		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	var auth *basicAuthenticator
+	if o.basicAuthFile != "" {
+		users, err := readBasicAuthFile(o.basicAuthFile)
 		if err != nil {
-			return fail(exitUsage, "cannot load the listener's certificate (--tls-cert %s, --tls-key %s): %s", o.tlsCert, o.tlsKey, rootCause(err))
+			return nil, badFlags("%s", err)
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if o.clientCA != "" {
-			pool, err := readCAFile("--client-ca", o.clientCA)
-			if err != nil {
-				return fail(exitUsage, "%s", err)
-			}
-			tlsConfig.ClientCAs, tlsConfig.ClientAuth = pool, tls.RequireAndVerifyClientCert
-		}
+		auth, s.users = newBasicAuth(users, o.maxAuthFailures, log), true
 	}
-	var upstreamTLS *tls.Config
+	sign, err := signingFor(o)
+	if err != nil {
+		return nil, err
+	}
+	s.p, err = proxy.New(o.upstream, func(po *proxy.Options) {
+		po.Logger, po.Transport, po.UpstreamTLS = log, sign, upstreamTLS
+		po.MaxBody, po.BodyTimeout = s.maxBody, o.bodyTimeout
+		po.PublicMetrics, po.PublicURL = o.publicMetrics, o.publicURL
+		if auth != nil {
+			po.Authenticate = auth.check
+		}
+	})
+	if err != nil {
+		return nil, rewordNewError(err)
+	}
+	if o.insecure {
+		log.Warn("sigv4 proxy: --insecure: the upstream's certificate is not verified; whoever answers at " + s.upstream +
+			" gets the signed requests. Prefer --cacert with the tunnel's or the domain's CA")
+	}
+	return s, checkCredentials(ctx, s.p, o)
+}
+
+// rewordNewError rewords proxy.New's error: its own *proxy.ConfigError,
+// or the transport's refusal of the signing options (whose "configure"
+// step the command does not name).
+func rewordNewError(err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		err = te.Err
+	}
+	return badFlags("%s", describe(err))
+}
+
+// listenerTLS is the listener's TLS configuration from --tls-cert,
+// --tls-key and --client-ca; nil without TLS.
+func listenerTLS(o *proxyOptions) (*tls.Config, error) {
+	if o.tlsCert == "" {
+		return nil, nil // check made sure --tls-key is absent too
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return nil, badFlags("cannot load the listener's certificate (--tls-cert %s, --tls-key %s): %s", o.tlsCert, o.tlsKey, rootCause(err))
+	}
+	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if o.clientCA != "" {
+		pool, err := readCAFile("--client-ca", o.clientCA)
+		if err != nil {
+			return nil, badFlags("%s", err)
+		}
+		c.ClientCAs, c.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return c, nil
+}
+
+// upstreamTLS is the TLS configuration for the upstream from --cacert or
+// --insecure; nil for the system's roots.
+func upstreamTLS(o *proxyOptions) (*tls.Config, error) {
 	switch {
 	case o.caCert != "":
 		pool, err := readCAFile("--cacert", o.caCert)
 		if err != nil {
-			return fail(exitUsage, "%s", err)
+			return nil, badFlags("%s", err)
 		}
-		upstreamTLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 	case o.insecure:
-		upstreamTLS = &tls.Config{InsecureSkipVerify: true}
+		return &tls.Config{InsecureSkipVerify: true}, nil
 	}
+	return nil, nil
+}
+
+// signingFor returns the signing transport's options from the flags: the
+// region and service (the flags', else what the host name tells), the
+// signing host, and the credentials (the default chain's, or the role's
+// they assume with --role-arn), marked with their source for messages.
+func signingFor(o *proxyOptions) (func(*transport.Options), error) {
 	signingHost := o.signingHost
 	if signingHost == "" {
 		if u, err := url.Parse(o.upstream); err == nil {
@@ -285,107 +397,93 @@ func runProxy(args []string, stderr io.Writer) int {
 	}
 	service, hostRegion, err := signingScope(signingHost, o.service)
 	if err != nil {
-		return fail(exitUsage, "%s", err)
+		return nil, badFlags("%s", err)
 	}
 	region := o.region
 	if region == "" {
 		region = hostRegion
 	}
-	var assumed aws.CredentialsProvider
+	creds := aws.CredentialsProvider(credentials.NewDefaultChain())
 	if o.roleARN != "" {
-		assumed, err = assumeRole(o.roleARN, o.externalID, region)
-		if err != nil {
-			return fail(exitFailure, "%s", err)
+		if creds, err = assumeRole(o.roleARN, o.externalID, region); err != nil {
+			return nil, cannotRun("%s", err)
 		}
 	}
-	var auth *basicAuthenticator
-	if users != nil {
-		auth = newBasicAuth(users, o.maxAuthFailures, log)
-	}
+	return func(to *transport.Options) {
+		to.Region, to.Service, to.SigningHost = region, service, o.signingHost
+		to.Credentials = markSource{creds}
+	}, nil
+}
 
-	p, err := proxy.New(o.upstream, func(po *proxy.Options) {
-		po.Logger = log
-		po.Transport = func(to *transport.Options) {
-			to.Region, to.Service, to.SigningHost = region, service, o.signingHost
-			to.Credentials = markSource{credentials.NewDefaultChain()}
-			if assumed != nil {
-				to.Credentials = markSource{assumed}
-			}
-		}
-		po.UpstreamTLS = upstreamTLS
-		po.MaxBody = maxBody
-		po.BodyTimeout = o.bodyTimeout
-		po.PublicMetrics = o.publicMetrics
-		po.PublicURL = o.publicURL
-		if auth != nil {
-			po.Authenticate = auth.check
-		}
-	})
-	if err != nil {
-		// One prefix: the command's, over the library's typed cause;
-		// the proxy's own refusals have no type and keep the library's.
-		var te *transport.Error
-		if errors.As(err, &te) {
-			return fail(exitUsage, "%s", describe(te.Err))
-		}
-		fmt.Fprintln(stderr, err)
-		return exitUsage
+// checkCredentials signs one request for the upstream (sending nothing),
+// so that missing or failing credentials stop the proxy at start.
+func checkCredentials(ctx context.Context, p *proxy.Proxy, o *proxyOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	check, err := http.NewRequestWithContext(ctx, http.MethodGet, o.upstream, nil)
+	if err == nil {
+		err = p.Transport().SignRequest(check)
 	}
-	if o.insecure {
-		log.Warn("sigv4 proxy: --insecure: the upstream's certificate is not verified; whoever answers at " + redact.URL(o.upstream) +
-			" gets the signed requests. Prefer --cacert with the tunnel's or the domain's CA")
+	switch {
+	case err == nil:
+		return nil
+	case o.roleARN != "": // the role's provider is the source: its failure is not a want of credentials
+		return cannotRun("assuming --role-arn %s failed: %s", o.roleARN, oneLine(cliMessage(err)))
+	case isNoCredentials(err):
+		return cannotRun("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE or --profile; on EC2, ECS or EKS the instance or container role was tried and gave none (%s)", oneLine(cliMessage(err)))
 	}
-	// Credentials now, so that a proxy without any says so at once.
-	check, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, o.upstream, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	err = p.Transport().SignRequest(check.WithContext(ctx))
-	cancel()
-	if err != nil {
-		if isNoCredentials(err) {
-			return fail(exitFailure, "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE or --profile; on EC2, ECS or EKS the instance or container role was tried and gave none (%s)", oneLine(cliMessage(err)))
-		}
-		if o.roleARN != "" {
-			return fail(exitFailure, "assuming --role-arn %s failed: %s", o.roleARN, oneLine(cliMessage(err)))
-		}
-		return fail(exitFailure, "%s", oneLine(cliMessage(err)))
-	}
+	return cannotRun("%s", oneLine(cliMessage(err)))
+}
 
-	l, err := net.Listen("tcp", o.listen)
+// serve listens on --listen and serves until ctx is done or a signal
+// arrives, then drains the requests in flight.
+func (s *proxyServer) serve(ctx context.Context) error {
+	l, err := net.Listen("tcp", s.o.listen)
 	if err != nil {
-		return fail(exitFailure, "cannot listen on %s: %s (another process there? choose another --listen)", o.listen, rootCause(err))
+		return cannotRun("cannot listen on %s: %s (another process there? choose another --listen)", s.o.listen, rootCause(err))
 	}
-	srv := &http.Server{Handler: p, TLSConfig: tlsConfig, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: o.idleTimeout,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: s.p, TLSConfig: s.tls, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: s.o.idleTimeout,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	scheme := "http"
-	if tlsConfig != nil {
+	if s.tls != nil {
 		scheme = "https"
-		l = tls.NewListener(l, tlsConfig)
+		l = tls.NewListener(l, s.tls)
 	}
-	log.Info("sigv4 proxy: listening", "address", scheme+"://"+l.Addr().String(), "upstream", redact.URL(o.upstream),
-		"basic_auth", users != nil, "client_certificates", o.clientCA != "", "role", o.roleARN, "max_body", maxBody,
-		"body_timeout", o.bodyTimeout, "idle_timeout", o.idleTimeout)
+	s.log.Info("sigv4 proxy: listening", "address", scheme+"://"+l.Addr().String(), "upstream", s.upstream,
+		"basic_auth", s.users, "client_certificates", s.o.clientCA != "", "role", s.o.roleARN, "max_body", s.maxBody,
+		"body_timeout", s.o.bodyTimeout, "idle_timeout", s.o.idleTimeout)
 
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(stop)
+	var why string
 	select {
 	case err := <-done:
-		return fail(exitFailure, "%s", err)
+		return cannotRun("%s", err)
 	case sig := <-stop:
-		log.Info("sigv4 proxy: draining the requests in flight", "signal", sig.String())
-		// Every request in flight ends within this: an unfinished body by
-		// --body-timeout, an upstream by its own timeout.
-		drain := max(30*time.Second, o.bodyTimeout+10*time.Second)
-		ctx, cancel := context.WithTimeout(context.Background(), drain)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			srv.Close()
-			return fail(exitFailure, "requests still in flight after %s were cut off: %s", drain, err)
-		}
-		log.Info("sigv4 proxy: stopped")
-		return exitOK
+		why = sig.String()
+	case <-ctx.Done():
+		why = "stop requested"
 	}
+	return s.drain(srv, why)
+}
+
+// drain shuts srv down, waiting for the requests in flight.
+func (s *proxyServer) drain(srv *http.Server, why string) error {
+	s.log.Info("sigv4 proxy: draining the requests in flight", "signal", why)
+	// Every request in flight ends within this: an unfinished body by
+	// --body-timeout, an upstream by its own timeout.
+	drain := max(30*time.Second, s.o.bodyTimeout+10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+		return cannotRun("requests still in flight after %s were cut off: %s", drain, err)
+	}
+	s.log.Info("sigv4 proxy: stopped")
+	return nil
 }
 
 // readCAFile reads a PEM file of CA certificates for the flag named.
@@ -433,207 +531,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// readBasicAuthFile reads lines user:bcrypt-hash, as htpasswd -B writes
-// them; blank lines and lines starting with '#' are skipped. An error names
-// the line and what is wrong with it, never the hash.
-func readBasicAuthFile(path string) (map[string][]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read --basic-auth-file %s: %s", path, rootCause(err))
-	}
-	defer f.Close()
-	users := map[string][]byte{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		where := path + ":" + strconv.Itoa(n)
-		user, hash, ok := strings.Cut(line, ":")
-		switch {
-		case !ok || user == "":
-			return nil, errors.New(where + ": not user:bcrypt-hash (as htpasswd -B writes it)")
-		case !strings.HasPrefix(hash, "$2a$") && !strings.HasPrefix(hash, "$2b$") && !strings.HasPrefix(hash, "$2y$"):
-			return nil, errors.New(where + ": the hash for " + strconv.Quote(user) + " is not bcrypt ($2y$...): make it with htpasswd -B")
-		}
-		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
-			return nil, errors.New(where + ": the bcrypt hash for " + strconv.Quote(user) + " is malformed: " + err.Error())
-		}
-		if _, dup := users[user]; dup {
-			return nil, errors.New(where + ": " + strconv.Quote(user) + " appears twice")
-		}
-		users[user] = []byte(hash)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading --basic-auth-file %s: %w", path, err)
-	}
-	if len(users) == 0 {
-		return nil, errors.New("--basic-auth-file " + path + " names no user")
-	}
-	return users, nil
-}
-
-// compareHash is bcrypt's comparison; tests count its calls.
-var compareHash = bcrypt.CompareHashAndPassword
-
-// basicAuthenticator requires one of its users' passwords, for
-// proxy.Options.Authenticate. The client's Authorization is consumed here:
-// the proxy never forwards it. What a guesser can learn or cost is bounded:
-//   - a request without credentials is refused without a bcrypt
-//     comparison (a browser sends one first, then asks for the password);
-//   - every refusal takes at least as long as a comparison at the highest
-//     cost among the users, whoever the user (known or not, whatever the
-//     cost of its hash), so that timing tells no user from another;
-//   - each client address (an IPv6 /64) may fail a limited number of times
-//     a minute; past it the answer is 429 with Retry-After, before any
-//     comparison.
-type basicAuthenticator struct {
-	users map[string][]byte
-	dummy []byte        // compared for an unknown user
-	floor time.Duration // the least time a refusal takes
-	limit *failureLimit
-	log   *slog.Logger
-}
-
-func newBasicAuth(users map[string][]byte, perMinute int, log *slog.Logger) *basicAuthenticator {
-	cost := bcrypt.MinCost
-	for _, h := range users {
-		if c, err := bcrypt.Cost(h); err == nil {
-			cost = max(cost, c)
-		}
-	}
-	a := &basicAuthenticator{users: users, limit: newFailureLimit(perMinute, time.Now), log: log}
-	a.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password"), cost)
-	for range 3 { // the slowest of three, so that a cold first run does not set it
-		start := time.Now()
-		bcrypt.CompareHashAndPassword(a.dummy, []byte("a guess"))
-		a.floor = max(a.floor, time.Since(start))
-	}
-	return a
-}
-
-func (a *basicAuthenticator) check(w http.ResponseWriter, r *http.Request) bool {
-	client := clientKey(r)
-	if wait := a.limit.wait(client); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		http.Error(w, "sigv4 proxy: too many failed authentications from "+client+"; try again later", http.StatusTooManyRequests)
-		return false
-	}
-	user, pass, ok := r.BasicAuth()
-	if !ok {
-		challenge(w)
-		return false
-	}
-	start := time.Now()
-	hash, known := a.users[user]
-	if !known {
-		hash = a.dummy // the same work as for a user who exists
-	}
-	if compareHash(hash, []byte(pass)) == nil && known {
-		r.Header.Del("Authorization")
-		return true
-	}
-	if a.limit.fail(client) {
-		a.log.Warn("sigv4 proxy: failed authentications over the limit; refusing with 429", "client", client)
-	}
-	if d := a.floor - time.Since(start); d > 0 {
-		time.Sleep(d)
-	}
-	challenge(w)
-	return false
-}
-
-func challenge(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="sigv4 proxy", charset="UTF-8"`)
-	http.Error(w, "sigv4 proxy: basic auth required", http.StatusUnauthorized)
-}
-
-// clientKey is the address failures are counted against: the client's IP,
-// or for IPv6 its /64, which one host usually holds whole.
-func clientKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return host
-	}
-	if ip.To4() == nil {
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
-	}
-	return ip.String()
-}
-
-// failureLimit is a token bucket per client: perMinute failures, refilled
-// evenly over a minute. It holds at most maxClients buckets; past that,
-// full buckets (clients that have not failed lately) are dropped first.
-type failureLimit struct {
-	mu        sync.Mutex
-	perMinute float64
-	now       func() time.Time
-	buckets   map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-const maxClients = 10000
-
-func newFailureLimit(perMinute int, now func() time.Time) *failureLimit {
-	return &failureLimit{perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
-}
-
-// refill brings b up to now; the caller holds mu.
-func (l *failureLimit) refill(b *bucket, now time.Time) {
-	b.tokens = min(l.perMinute, b.tokens+now.Sub(b.at).Minutes()*l.perMinute)
-	b.at = now
-}
-
-// wait returns how long client must wait before its next attempt: zero
-// while it has failures left.
-func (l *failureLimit) wait(client string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[client]
-	if b == nil {
-		return 0
-	}
-	now := l.now()
-	l.refill(b, now)
-	if b.tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - b.tokens) / l.perMinute * float64(time.Minute))
-}
-
-// fail counts a failure of client's and reports whether it used the last
-// one left.
-func (l *failureLimit) fail(client string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	b := l.buckets[client]
-	if b == nil {
-		if len(l.buckets) >= maxClients {
-			for k, v := range l.buckets {
-				if l.refill(v, now); v.tokens >= l.perMinute {
-					delete(l.buckets, k)
-				}
-			}
-			if len(l.buckets) >= maxClients {
-				clear(l.buckets) // all failing at once: start again rather than grow
-			}
-		}
-		b = &bucket{tokens: l.perMinute, at: now}
-		l.buckets[client] = b
-	}
-	l.refill(b, now)
-	b.tokens = max(0, b.tokens-1)
-	return b.tokens < 1
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -44,19 +45,35 @@ func toolEnvList(t *testing.T) []string {
 	}
 }
 
-// startProxy runs `sigv4 proxy` on a free loopback port and waits for its
-// health check; at the end of the test it sends SIGTERM and checks that
-// the proxy drained and exited 0.
+// proxyEnv gives this test the environment of a user with exported keys,
+// and nothing else of AWS's (TestMain cleared the runner's own).
+func proxyEnv(t *testing.T, keys bool) {
+	t.Setenv("AWS_PROFILE", "") // --profile sets it; restored after the test
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	id, secret, token := "", "", ""
+	if keys {
+		id, secret, token = testKeyID, testSecret, testToken
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", id)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_SESSION_TOKEN", token)
+}
+
+// startProxy runs `sigv4 proxy` in this process, through run as main
+// calls it (so that coverage counts it), on a free loopback port with the
+// test keys in the environment, and waits for its health check. At the end
+// of the test it stops it through run's context and checks that it drained
+// and returned 0, and that its log showed no secret.
 func startProxy(t *testing.T, args ...string) (url string, logs *testenv.Buffer) {
 	t.Helper()
+	proxyEnv(t, true)
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, append([]string{"proxy", "--listen", addr}, args...)...)
-	cmd.Env = toolEnvList(t)
+	ctx, cancel := context.WithCancel(context.Background())
 	logs = &testenv.Buffer{}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	exited := make(chan int, 1)
+	go func() {
+		exited <- run(ctx, append([]string{"proxy", "--listen", addr}, args...), strings.NewReader(""), io.Discard, logs)
+	}()
 	url = "http://" + addr
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		res, err := http.Get(url + "/_sigv4/health")
@@ -64,17 +81,26 @@ func startProxy(t *testing.T, args ...string) (url string, logs *testenv.Buffer)
 			res.Body.Close()
 			break
 		}
+		select {
+		case code := <-exited:
+			cancel()
+			t.Fatalf("the proxy exited %d:\n%s", code, logs)
+		default:
+		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
+			cancel()
 			t.Fatalf("the proxy did not start:\n%s", logs)
 		}
 	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		err := cmd.Wait()
-		if err != nil || !strings.Contains(logs.String(), "sigv4 proxy: stopped") {
-			t.Errorf("after SIGTERM: %v\n%s", err, logs)
+		cancel()
+		select {
+		case code := <-exited:
+			if code != exitOK || !strings.Contains(logs.String(), "sigv4 proxy: stopped") {
+				t.Errorf("stopped: exit %d\n%s", code, logs)
+			}
+		case <-time.After(45 * time.Second):
+			t.Errorf("the proxy did not stop\n%s", logs)
 		}
 		for _, s := range []string{testSecret, testToken} {
 			if strings.Contains(logs.String(), s) {
@@ -83,6 +109,39 @@ func startProxy(t *testing.T, args ...string) (url string, logs *testenv.Buffer)
 		}
 	})
 	return url, logs
+}
+
+// proxyRefused runs `sigv4 proxy` in this process with args, which must
+// make it refuse to start, and returns its exit code and standard error.
+func proxyRefused(t *testing.T, keys bool, args ...string) (code int, stderr string) {
+	t.Helper()
+	proxyEnv(t, keys)
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- run(ctx, append([]string{"proxy"}, args...), strings.NewReader(""), io.Discard, &errb) }()
+	select {
+	case code = <-done:
+	case <-time.After(30 * time.Second):
+		cancel()
+		<-done
+		t.Fatalf("%q started; want a refusal\n%s", args, errb.String())
+	}
+	for _, s := range []string{testSecret, testToken} {
+		if strings.Contains(errb.String(), s) {
+			t.Errorf("%q: the refusal shows a secret", args)
+		}
+	}
+	return code, errb.String()
+}
+
+// oneCommandPrefix reports whether a refusal speaks the command only: its
+// first line starts "sigv4 proxy: " once, and no library prefix
+// ("sigv4/proxy: ", "sigv4/transport: ") appears anywhere.
+func oneCommandPrefix(stderr string) bool {
+	first, _, _ := strings.Cut(stderr, "\n")
+	return strings.HasPrefix(first, "sigv4 proxy: ") && strings.Count(first, "sigv4 proxy: ") == 1 && !strings.Contains(stderr, "sigv4/")
 }
 
 // TestProxyCommand: curl-style traffic through `sigv4 proxy` reaches the
@@ -160,34 +219,24 @@ func TestProxyRefusesToStart(t *testing.T) {
 	busy, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer busy.Close()
 	for _, c := range []struct {
-		args []string
-		env  []string
-		code int
-		says string
+		args   []string
+		noKeys bool
+		code   int
+		says   string
 	}{
-		{[]string{"--listen", "0.0.0.0:0", e.URL}, nil, exitUsage, "is not a loopback address"},
-		{[]string{"--listen", "127.0.0.1:0", "--basic-auth-file", bad, e.URL}, nil, exitUsage, bad + ":2: not user:bcrypt-hash"},
-		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", filepath.Join(dir, "none.pem"), "--tls-key", filepath.Join(dir, "none.key"), e.URL}, nil, exitUsage, "cannot load the listener's certificate"},
-		{[]string{"--listen", "127.0.0.1:0", "--client-ca", filepath.Join(dir, "ca.pem"), e.URL}, nil, exitUsage, "--client-ca needs TLS"},
-		{[]string{"--listen", busy.Addr().String(), "--region", testRegion, e.URL}, nil, exitFailure, "cannot listen on " + busy.Addr().String()},
-		{[]string{"--listen", "127.0.0.1:0", "search-x.eu-west-1.es.amazonaws.com"}, nil, exitUsage, "is not a URL such as"},
-		{[]string{"--listen", "127.0.0.1:0", "--region", testRegion, e.URL}, []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="}, exitFailure, "no AWS credentials found"},
+		{[]string{"--listen", "0.0.0.0:0", e.URL}, false, exitUsage, "is not a loopback address"},
+		{[]string{"--listen", "127.0.0.1:0", "--basic-auth-file", bad, e.URL}, false, exitUsage, bad + ":2: not user:bcrypt-hash"},
+		{[]string{"--listen", "127.0.0.1:0", "--tls-cert", filepath.Join(dir, "none.pem"), "--tls-key", filepath.Join(dir, "none.key"), e.URL}, false, exitUsage, "cannot load the listener's certificate"},
+		{[]string{"--listen", "127.0.0.1:0", "--client-ca", filepath.Join(dir, "ca.pem"), e.URL}, false, exitUsage, "--client-ca needs TLS"},
+		{[]string{"--listen", busy.Addr().String(), "--region", testRegion, e.URL}, false, exitFailure, "cannot listen on " + busy.Addr().String()},
+		{[]string{"--listen", "127.0.0.1:0", "search-x.eu-west-1.es.amazonaws.com"}, false, exitUsage, `sigv4 proxy: UPSTREAM_URL "search-x.eu-west-1.es.amazonaws.com" is not a URL such as`},
+		{[]string{"--listen", "127.0.0.1:0", "--region", testRegion, e.URL}, true, exitFailure, "no AWS credentials found"},
 	} {
-		cmd := exec.Command(bin, append([]string{"proxy"}, c.args...)...)
-		cmd.Env = append(toolEnvList(t), c.env...)
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		// One prefix: the command's, or (for the proxy package's own
-		// refusals, which have no type to rebuild them from) the library's.
-		oneLib := strings.HasPrefix(errb.String(), "sigv4/proxy: ") && !strings.Contains(errb.String(), "sigv4 proxy: ")
-		oneCmd := strings.HasPrefix(errb.String(), "sigv4 proxy: ") && !strings.Contains(errb.String(), "sigv4/")
-		if code != c.code || !strings.Contains(errb.String(), c.says) || !(oneLib || oneCmd) {
-			t.Errorf("%q: exit %d, %q; want %d saying %q", c.args, code, errb.String(), c.code, c.says)
+		code, stderr := proxyRefused(t, !c.noKeys, c.args...)
+		// One prefix, the command's: never the library's, alone or after
+		// the command's.
+		if code != c.code || !strings.Contains(stderr, c.says) || !oneCommandPrefix(stderr) {
+			t.Errorf("%q: exit %d, %q; want %d saying %q", c.args, code, stderr, c.code, c.says)
 		}
 	}
 }
@@ -303,22 +352,24 @@ func TestProxyStartRefusals(t *testing.T) {
 		{[]string{"--region", testRegion, "--role-arn", "admin", e.URL}, exitUsage, "is not a role ARN"},
 		{[]string{"--region", testRegion, "--cacert", "x.pem", "--insecure", e.URL}, exitUsage, "contradict"},
 		{[]string{"--region", "us-east-1", "--signing-host", "search-x-abc.eu-west-1.es.amazonaws.com", e.URL}, exitUsage, "sigv4 proxy: --region says us-east-1"},
+		{[]string{e.URL}, exitUsage, "sigv4 proxy: --region is not set, and 127.0.0.1 is not an Amazon OpenSearch Service host name"},
+		{[]string{"--region", testRegion, "--public-url", "proxy:9200", e.URL}, exitUsage, `sigv4 proxy: --public-url "proxy:9200" is not a URL such as`},
+		{[]string{"--region", testRegion, "--public-url", "https://u:hunter2pw@proxy:9200", e.URL}, exitUsage, `sigv4 proxy: --public-url "https://u:xxxxx@proxy:9200" is not a URL`},
+		{[]string{"--region", testRegion, "--log-format", "xml", e.URL}, exitUsage, `--log-format "xml" is not text or json`},
+		{[]string{"--region", testRegion, "--listen", "9200", e.URL}, exitUsage, `--listen "9200" is not host:port`},
+		{[]string{"--region", testRegion, "--tls-cert", "a.pem", e.URL}, exitUsage, "TLS needs both --tls-cert and --tls-key"},
+		{[]string{"--region", testRegion, "--max-auth-failures", "0", e.URL}, exitUsage, "give a positive number"},
+		{[]string{"--region", testRegion, "--body-timeout", "0s", e.URL}, exitUsage, "must be positive durations"},
+		{[]string{"--region", testRegion, "--cacert", "/nonexistent/ca.pem", e.URL}, exitUsage, "cannot read --cacert /nonexistent/ca.pem"},
+		{[]string{"--region", testRegion, e.URL, "extra"}, exitUsage, "give exactly one UPSTREAM_URL"},
+		{[]string{"--region", testRegion, "--no-such-flag", e.URL}, exitUsage, "no-such-flag"},
 	} {
-		cmd := exec.Command(bin, append([]string{"proxy", "--listen", "127.0.0.1:0"}, c.args...)...)
-		cmd.Env = toolEnvList(t)
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
+		code, stderr := proxyRefused(t, true, append([]string{"--listen", "127.0.0.1:0"}, c.args...)...)
+		if !oneCommandPrefix(stderr) {
+			t.Errorf("%q: %q; want the command's prefix alone", c.args, stderr)
 		}
-		first, _, _ := strings.Cut(errb.String(), "\n")
-		if prefixes := strings.Count(first, "sigv4 proxy: ") + strings.Count(first, "sigv4/"); prefixes != 1 {
-			t.Errorf("%q: %q has %d prefixes; want one", c.args, first, prefixes)
-		}
-		if code != c.code || !strings.Contains(errb.String(), c.says) || strings.Contains(errb.String(), "hunter2pw") {
-			t.Errorf("%q: exit %d, %q; want %d saying %q", c.args, code, errb.String(), c.code, c.says)
+		if code != c.code || !strings.Contains(stderr, c.says) || strings.Contains(stderr, "hunter2pw") {
+			t.Errorf("%q: exit %d, %q; want %d saying %q", c.args, code, stderr, c.code, c.says)
 		}
 	}
 	// With --service, a host the proxy does not know is signed as told.
@@ -392,7 +443,8 @@ func TestProxyAssumesRole(t *testing.T) {
 	}
 	up := httptest.NewServer(v)
 	defer up.Close()
-	cmd, url, logs := runProxyCmd(t, []string{"AWS_ENDPOINT_URL_STS=" + sts.URL}, "--region", testRegion, "--role-arn", testRoleARN, "--external-id", "ext-42", up.URL)
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	url, logs := startProxy(t, "--region", testRegion, "--role-arn", testRoleARN, "--external-id", "ext-42", up.URL)
 	for range 3 {
 		res, err := http.Get(url + "/_cat/indices")
 		if err != nil || res.StatusCode != 200 {
@@ -406,9 +458,8 @@ func TestProxyAssumesRole(t *testing.T) {
 	if v.Accepted() != 3 || calls.Load() != 1 {
 		t.Errorf("upstream accepted %d (rejected %d); STS called %d times, want once (cached)", v.Accepted(), v.Rejected(), calls.Load())
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if code := waitExit(cmd, 10*time.Second); code != 0 || strings.Contains(logs.String(), assumed.SecretAccessKey) || strings.Contains(logs.String(), assumed.SessionToken) {
-		t.Errorf("exit %d; log:\n%s", code, logs)
+	if strings.Contains(logs.String(), assumed.SecretAccessKey) || strings.Contains(logs.String(), assumed.SessionToken) {
+		t.Errorf("the log shows the role's secret:\n%s", logs)
 	}
 }
 
@@ -490,5 +541,22 @@ func TestProxyIdleTimeout(t *testing.T) {
 	_, err = br.ReadByte()
 	if err != io.EOF || time.Since(start) > 3*time.Second {
 		t.Errorf("an idle connection: %v after %v, want closed (EOF) after about 300ms", err, time.Since(start))
+	}
+}
+
+// TestProxyRoleRefusedAtStart: when STS refuses the role, the proxy does
+// not start: it exits 1 naming the role and STS's reason, in the command's
+// words only.
+func TestProxyRoleRefusedAtStart(t *testing.T) {
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform: sts:AssumeRole</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+	}))
+	defer sts.Close()
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	code, stderr := proxyRefused(t, true, "--listen", "127.0.0.1:0", "--region", testRegion, "--role-arn", testRoleARN, closedURL(t))
+	if code != exitFailure || !strings.Contains(stderr, "assuming --role-arn "+testRoleARN+" failed") || !strings.Contains(stderr, "sts:AssumeRole") || !oneCommandPrefix(stderr) {
+		t.Errorf("exit %d, %q; want 1 naming the role and STS's refusal", code, stderr)
 	}
 }

@@ -96,7 +96,7 @@ func TestQuickstartBadFlags(t *testing.T) {
 	if err := run(context.Background(), []string{"-upstream", "not a url"}, &out); err == nil || !strings.Contains(err.Error(), "http(s) URL") {
 		t.Errorf("err = %v", err)
 	}
-	if err := run(context.Background(), []string{"-endpoint", "http://localhost:1"}, &out); err == nil || !strings.Contains(err.Error(), "set the Region option") {
+	if err := run(context.Background(), []string{"-endpoint", "http://localhost:1"}, &out); err == nil || !strings.Contains(err.Error(), "the Region option is not set") {
 		t.Errorf("err = %v", err)
 	}
 	// Nothing listening at -upstream: said so, with what to do, before any
