@@ -181,7 +181,7 @@ type Proxy struct {
 func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, &ConfigError{Option: UpstreamOption, Value: redactURL(upstream),
+		return nil, &ConfigError{Option: UpstreamOption, Value: redact.Password(upstream),
 			Problem: "is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)"}
 	}
 	if u.User != nil {
@@ -209,7 +209,7 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 	if o.PublicURL != "" {
 		public, err = url.Parse(o.PublicURL)
 		if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" || public.User != nil {
-			return nil, &ConfigError{Option: "PublicURL", Value: redactURL(o.PublicURL),
+			return nil, &ConfigError{Option: "PublicURL", Value: redact.Password(o.PublicURL),
 				Problem: "is not a URL such as https://proxy.internal:9200 (scheme and host, no user name or password)"}
 		}
 		public.Path, public.RawPath = strings.TrimSuffix(public.Path, "/"), ""
@@ -782,26 +782,6 @@ func clientIP(r *http.Request) string {
 		return h
 	}
 	return r.RemoteAddr
-}
-
-// redactURL hides a password in a URL that may not parse: what lies
-// between "://" and the last '@' of the authority.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	i := strings.Index(s, "://")
-	if i < 0 {
-		return s
-	}
-	auth := s[i+3:]
-	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
-		auth = auth[:j]
-	}
-	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-		return s[:i+3] + "xxxxx" + s[i+3+at:]
-	}
-	return s
 }
 
 // String describes the proxy without its credentials.

@@ -74,3 +74,31 @@ func URL(raw string) string {
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	return u.String()
 }
+
+// Password returns raw with the password of its user information hidden:
+// a URL that has one comes back as url.URL.Redacted writes it (the
+// password "xxxxx"); one that has none comes back as written. Text that
+// does not parse as a URL has what lies between "://" and the last '@' of
+// its authority replaced by "xxxxx", the user name with the password. The
+// path and query stay, for a message that says what is wrong with them;
+// use URL for an address whose query may hold a token.
+func Password(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+		return raw // nothing to hide: as written, not as re-encoded
+	}
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	auth := raw[i+3:]
+	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
+		auth = auth[:j]
+	}
+	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+		return raw[:i+3] + "xxxxx" + raw[i+3+at:]
+	}
+	return raw
+}
