@@ -179,64 +179,17 @@ type Proxy struct {
 // option it cannot work with is a [*ConfigError]; Transport options that
 // the signing transport refuses give the transport's *transport.Error.
 func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
-	u, err := url.Parse(upstream)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, &ConfigError{Option: UpstreamOption, Value: redact.Password(upstream),
-			Problem: "is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)"}
+	u, err := parseUpstream(upstream)
+	if err != nil {
+		return nil, err
 	}
-	if u.User != nil {
-		return nil, &ConfigError{Option: UpstreamOption, Value: u.Redacted(), Problem: "holds a user name or password, which the proxy cannot send " +
-			"(the Authorization header carries the signature): remove it from the URL"}
-	}
-	u.Path = ""
-	var o Options
-	for _, fn := range optFns {
-		fn(&o)
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.UpstreamTimeout <= 0 {
-		o.UpstreamTimeout = DefaultUpstreamTimeout
-	}
-	if o.MaxBody == 0 {
-		o.MaxBody = DefaultMaxBody
-	}
-	if o.BodyTimeout == 0 {
-		o.BodyTimeout = DefaultBodyTimeout
-	}
-	var public *url.URL
-	if o.PublicURL != "" {
-		public, err = url.Parse(o.PublicURL)
-		if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" || public.User != nil {
-			return nil, &ConfigError{Option: "PublicURL", Value: redact.Password(o.PublicURL),
-				Problem: "is not a URL such as https://proxy.internal:9200 (scheme and host, no user name or password)"}
-		}
-		public.Path, public.RawPath = strings.TrimSuffix(public.Path, "/"), ""
+	o := applyOptions(optFns)
+	public, err := parsePublicURL(o.PublicURL)
+	if err != nil {
+		return nil, err
 	}
 	m := newMetrics()
-	var signingHost string
-	tr, err := transport.New(func(to *transport.Options) {
-		if o.Transport != nil {
-			o.Transport(to)
-		}
-		if to.Base == nil {
-			base := http.DefaultTransport.(*http.Transport).Clone()
-			base.ResponseHeaderTimeout = o.UpstreamTimeout
-			// Every request goes to the one upstream: keep as many idle
-			// connections to it as to all hosts (net/http keeps 2 per
-			// host), or concurrent clients make the proxy dial and close
-			// a connection for most requests.
-			base.MaxIdleConnsPerHost = base.MaxIdleConns
-			if o.UpstreamTLS != nil {
-				base.TLSClientConfig = o.UpstreamTLS.Clone()
-			}
-			to.Base = base
-		}
-		to.Endpoint = u.String()
-		to.Credentials = m.countFetches(to.Credentials)
-		signingHost = to.SigningHost
-	})
+	tr, signingHost, err := newTransport(u, o, m)
 	if err != nil {
 		return nil, err // the transport's *Error, under its own prefix
 	}
@@ -260,6 +213,90 @@ func New(upstream string, optFns ...func(*Options)) (*Proxy, error) {
 		ErrorLog:       slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
 	return p, nil
+}
+
+// parseUpstream reads New's upstream: an http or https URL with a host and
+// no user information, path or query.
+func parseUpstream(upstream string) (*url.URL, error) {
+	u, err := url.Parse(upstream)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, &ConfigError{Option: UpstreamOption, Value: redact.Password(upstream),
+			Problem: "is not a URL such as https://search-logs-abc.eu-west-1.es.amazonaws.com (scheme and host, no path)"}
+	}
+	if u.User != nil {
+		return nil, &ConfigError{Option: UpstreamOption, Value: u.Redacted(), Problem: "holds a user name or password, which the proxy cannot send " +
+			"(the Authorization header carries the signature): remove it from the URL"}
+	}
+	u.Path = ""
+	return u, nil
+}
+
+// applyOptions applies the option functions, in order, to a zero Options
+// and fills in the defaults of the fields they left unset.
+func applyOptions(optFns []func(*Options)) Options {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.UpstreamTimeout <= 0 {
+		o.UpstreamTimeout = DefaultUpstreamTimeout
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.BodyTimeout == 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	return o
+}
+
+// parsePublicURL reads Options.PublicURL (nil when empty): an http or
+// https URL with a host and no user information; a trailing '/' of its
+// path is dropped.
+func parsePublicURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	public, err := url.Parse(raw)
+	if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" || public.User != nil {
+		return nil, &ConfigError{Option: "PublicURL", Value: redact.Password(raw),
+			Problem: "is not a URL such as https://proxy.internal:9200 (scheme and host, no user name or password)"}
+	}
+	public.Path, public.RawPath = strings.TrimSuffix(public.Path, "/"), ""
+	return public, nil
+}
+
+// newTransport makes the signing transport to upstream: Options.Transport
+// applied, then the proxy's own settings (the endpoint, credential fetches
+// counted in m, and a base transport that keeps idle connections to the
+// one upstream, unless Options.Transport gave one). It returns the
+// transport's SigningHost beside it.
+func newTransport(upstream *url.URL, o Options, m *metrics) (tr *transport.Transport, signingHost string, err error) {
+	tr, err = transport.New(func(to *transport.Options) {
+		if o.Transport != nil {
+			o.Transport(to)
+		}
+		if to.Base == nil {
+			base := http.DefaultTransport.(*http.Transport).Clone()
+			base.ResponseHeaderTimeout = o.UpstreamTimeout
+			// Every request goes to the one upstream: keep as many idle
+			// connections to it as to all hosts (net/http keeps 2 per
+			// host), or concurrent clients make the proxy dial and close
+			// a connection for most requests.
+			base.MaxIdleConnsPerHost = base.MaxIdleConns
+			if o.UpstreamTLS != nil {
+				base.TLSClientConfig = o.UpstreamTLS.Clone()
+			}
+			to.Base = base
+		}
+		to.Endpoint = upstream.String()
+		to.Credentials = m.countFetches(to.Credentials)
+		signingHost = to.SigningHost
+	})
+	return tr, signingHost, err
 }
 
 // clientOnly reports whether a request header of the client's stays at
