@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/opensearch-sigv4/sigv4/internal/credcheck"
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
@@ -264,7 +264,7 @@ func (c *Cache) fetch(parent context.Context, f *flight) {
 	cancel()
 	now := c.now()
 	if err == nil {
-		if problem := malformed(creds); problem != "" {
+		if problem := credcheck.Problem(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken); problem != "" {
 			err = &ProviderError{Source: c.Name(), Problem: "returned credentials whose " + problem + "; check the credential source"}
 			creds = aws.Credentials{}
 		}
@@ -305,34 +305,6 @@ func (c *Cache) fetch(parent context.Context, f *flight) {
 		c.opts.Logger.Warn("sigv4/credentials: background refresh failed; still using the current credentials",
 			"source", c.Name(), "expires", expires, "retry_at", retryAt, "error", err.Error())
 	}
-}
-
-// malformed names what makes credentials unusable for signing, or returns
-// "": a fetch that returns such credentials failed, rather than caching
-// them for their lifetime. It never quotes a value.
-func malformed(c aws.Credentials) string {
-	switch {
-	case c.AccessKeyID == "":
-		return "access key id is empty"
-	case c.SecretAccessKey == "":
-		return "secret access key is empty"
-	case hasControl(c.AccessKeyID) || strings.ContainsAny(c.AccessKeyID, " /,="):
-		return "access key id holds a space, a control character, '/', ',' or '='"
-	case hasControl(c.SecretAccessKey):
-		return "secret access key holds a control character (a line break?)"
-	case hasControl(c.SessionToken):
-		return "session token holds a control character (a line break?)"
-	}
-	return ""
-}
-
-func hasControl(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
-			return true
-		}
-	}
-	return false
 }
 
 // backoff returns the delay before retry n (n >= 1): exponential from
