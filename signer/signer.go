@@ -93,8 +93,11 @@ type Signer struct {
 	// spoolBudget is Options.SpoolBudget: spooled bodies count against
 	// the process's shared spool budget.
 	spoolBudget bool
-	keys        keyCache
-	memos       memos // what the last signing made that the next may reuse (memo.go)
+	opts        Options // what New was given, for With
+	// keys and memos (memo.go) are shared by the Signers that With derives
+	// from one New.
+	keys  *keyCache
+	memos *memos // what the last signing made that the next may reuse
 
 	// Conformance-test policies, unexported: the official test suite signs
 	// every header present, adds no payload header, and resolves dot
@@ -110,11 +113,28 @@ type Signer struct {
 // in order to a zero [Options]. It returns an [*Error] of kind [ErrOption]
 // when an option is invalid. New does no I/O.
 func New(optFns ...func(*Options)) (*Signer, error) {
-	var o Options
+	return newSigner(Options{}, optFns, new(keyCache), new(memos))
+}
+
+// With returns a new Signer configured by the option functions applied in
+// order to a copy of the Options s was made with, that shares s's cache of
+// signing keys and its memos: a program that signs with Signers differing
+// only in options (transport.Transport's RoundTrip and SignRequest) derives
+// each key once and keeps one set of memos. The Signers are safe for
+// concurrent use with each other. Its errors are New's.
+func (s *Signer) With(optFns ...func(*Options)) (*Signer, error) {
+	o := s.opts
+	o.SignedHeaders = slices.Clone(o.SignedHeaders)
+	return newSigner(o, optFns, s.keys, s.memos)
+}
+
+// newSigner is New with o as the Options the functions apply to, and the
+// caches to use.
+func newSigner(o Options, optFns []func(*Options), keys *keyCache, m *memos) (*Signer, error) {
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	s := &Signer{trace: o.Trace, spoolBudget: o.SpoolBudget}
+	s := &Signer{trace: o.Trace, spoolBudget: o.SpoolBudget, opts: o, keys: keys, memos: m}
 	for _, name := range o.SignedHeaders {
 		l := strings.ToLower(strings.TrimSpace(name))
 		if l == "" || strings.ContainsAny(l, " \t\r\n:") {
@@ -175,7 +195,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	date, dateText := s.memos.amzDate(sg.date[:0], t)
 	sg.date = date
 	own := ownValues{host: w.host, date: date, dateText: dateText, payload: ph, token: creds.SessionToken}
-	creq, signed := sg.buildCanonicalRequest(&s.memos, req.Method, &w, &hs, &own)
+	creq, signed := sg.buildCanonicalRequest(s.memos, req.Method, &w, &hs, &own)
 
 	var day [8]byte
 	copy(day[:], date)
