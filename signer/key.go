@@ -57,10 +57,14 @@ type cachedKey struct {
 }
 
 func (c *keyCache) get(secret string, date [8]byte, region, service string) *derivedKey {
-	ck := cacheKey{secret: secret, region: region, service: service, date: date}
-	if l := c.last.Load(); l != nil && l.id == ck {
-		return l.key
+	if l := c.last.Load(); l != nil && l.id.date == date && l.id.secret == secret && l.id.region == region && l.id.service == service {
+		return l.key // fields compared one by one: == on cacheKey is a call
 	}
+	return c.find(cacheKey{secret: secret, region: region, service: service, date: date})
+}
+
+// find is get past the last key used.
+func (c *keyCache) find(ck cacheKey) *derivedKey {
 	c.mu.RLock()
 	k := c.keys[ck]
 	c.mu.RUnlock()
@@ -68,7 +72,7 @@ func (c *keyCache) get(secret string, date [8]byte, region, service string) *der
 		c.last.Store(&cachedKey{ck, k})
 		return k
 	}
-	k = deriveKey(secret, string(date[:]), region, service)
+	k = deriveKey(ck.secret, string(ck.date[:]), ck.region, ck.service)
 	c.mu.Lock()
 	if c.keys == nil || len(c.keys) >= keyCacheSize {
 		c.keys = make(map[cacheKey]*derivedKey)

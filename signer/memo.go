@@ -82,11 +82,17 @@ const (
 
 type hostMemo struct{ in, scheme, out string }
 
-// wireHostOf is wireHost through the host memo.
+// wireHostOf is wireHost through the host memo. Each accessor here is
+// the hit, a few comparisons, and leaves the miss to a function of its own
+// (make...), so that the hit reads as what it is.
 func (m *memos) wireHostOf(host, scheme string) (string, error) {
 	if h := m.host.Load(); memoOff&offHost == 0 && h != nil && h.in == host && h.scheme == scheme {
 		return h.out, nil
 	}
+	return m.makeWireHost(host, scheme)
+}
+
+func (m *memos) makeWireHost(host, scheme string) (string, error) {
 	out, err := wireHost(host, scheme)
 	if err == nil && memoOff&offHost == 0 {
 		m.host.Store(&hostMemo{host, scheme, out})
@@ -101,6 +107,10 @@ func (m *memos) checkScopeOf(region, service string) error {
 	if sc := m.scope.Load(); memoOff&offScope == 0 && sc != nil && sc.region == region && sc.service == service {
 		return nil
 	}
+	return m.makeScope(region, service)
+}
+
+func (m *memos) makeScope(region, service string) error {
 	if err := checkScope(region, service); err != nil || memoOff&offScope != 0 {
 		return err
 	}
@@ -115,6 +125,10 @@ func (m *memos) checkCredsOf(akid, secret, token string) error {
 	if c := m.creds.Load(); memoOff&offCreds == 0 && c != nil && c.akid == akid && c.token == token && secret != "" {
 		return nil
 	}
+	return m.makeCreds(akid, secret, token)
+}
+
+func (m *memos) makeCreds(akid, secret, token string) error {
 	if err := checkCreds(akid, secret, token); err != nil || memoOff&offCreds != 0 {
 		return err
 	}
@@ -138,6 +152,11 @@ func (m *memos) amzDate(b []byte, t time.Time) ([]byte, string) {
 	if d := m.date.Load(); memoOff&offDate == 0 && d != nil && d.unix == u {
 		return append(b, d.text...), d.text
 	}
+	return m.makeDate(b, t)
+}
+
+func (m *memos) makeDate(b []byte, t time.Time) ([]byte, string) {
+	u := t.Unix()
 	start := len(b)
 	b = appendAmzDate(b, t)
 	if len(b)-start != 16 || memoOff&offDate != 0 { // years 0-9999 only
@@ -168,10 +187,14 @@ type headerMemo struct {
 // headersFor returns the header memo of a request that signs only the
 // signer's own headers (hs) with the values own, making it on a miss.
 func (m *memos) headersFor(hs *headerSet, own *ownValues) *headerMemo {
-	k := headerKey{host: own.host, payload: own.payload.constant, token: own.token, setHash: hs.setHash}
-	if hm := m.headers.Load(); hm != nil && hm.headerKey == k {
-		return hm
+	if hm := m.headers.Load(); hm != nil && hm.host == own.host && hm.payload == own.payload.constant && hm.token == own.token && hm.setHash == hs.setHash {
+		return hm // fields compared one by one: == on headerKey is a call
 	}
+	return m.makeHeaders(hs, own)
+}
+
+func (m *memos) makeHeaders(hs *headerSet, own *ownValues) *headerMemo {
+	k := headerKey{host: own.host, payload: own.payload.constant, token: own.token, setHash: hs.setHash}
 	hm := newHeaderMemo(&k, hs.list, own)
 	m.headers.Store(hm)
 	return hm

@@ -174,7 +174,7 @@ func newSigner(o Options, optFns []func(*Options), keys *keyCache, m *memos) (*S
 // On error req may have been partly modified and must not be sent, but its
 // body has not been closed; the error is an [*Error].
 func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service string, t time.Time) error {
-	if err := s.check(req, creds, region, service, t); err != nil {
+	if err := s.check(req, &creds, region, service, t); err != nil {
 		return err
 	}
 	sg := signingPool.Get().(*signing)
@@ -197,20 +197,24 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	own := ownValues{host: w.host, date: date, dateText: dateText, payload: ph, token: creds.SessionToken}
 	creq, signed := sg.buildCanonicalRequest(s.memos, req.Method, &w, &hs, &own)
 
-	var day [8]byte
-	copy(day[:], date)
-	key := s.keys.get(creds.SecretAccessKey, day, region, service)
+	key := s.keys.get(creds.SecretAccessKey, [8]byte(date), region, service)
 	sts, scope := sg.buildStringToSign(date, region, service, creq)
 	sig := sg.buildSignature(key, sts)
 	sg.apply(req, &w, &hs, &own, authorization{akid: creds.AccessKeyID, scope: sts[scope.start:scope.end], signed: signed, sig: &sig})
 	if s.trace != nil {
-		s.trace(makeTrace(creq, sts, scope, signed, creds))
+		s.traceSigning(creq, sts, scope, signed, &creds)
 	}
 	return nil
 }
 
+// traceSigning calls the Trace option, out of Sign so that Sign's frame
+// has no room for a Trace.
+func (s *Signer) traceSigning(creq, sts []byte, scope span, signed []byte, creds *aws.Credentials) {
+	s.trace(makeTrace(creq, sts, scope, signed, creds))
+}
+
 // check validates what Sign is given, before anything is changed.
-func (s *Signer) check(req *http.Request, creds aws.Credentials, region, service string, t time.Time) error {
+func (s *Signer) check(req *http.Request, creds *aws.Credentials, region, service string, t time.Time) error {
 	if req == nil {
 		return newError(ErrRequest, "the request is nil", nil)
 	}
@@ -750,7 +754,7 @@ func roomOf[B any](n int) ([]string, []byte) {
 // makeTrace describes a signing from its canonical request, string to
 // sign, credential scope (within sts) and signed-header list, without the
 // secret, the token or the signature.
-func makeTrace(creq, sts []byte, scope span, signed []byte, creds aws.Credentials) Trace {
+func makeTrace(creq, sts []byte, scope span, signed []byte, creds *aws.Credentials) Trace {
 	cr := string(creq)
 	if creds.SessionToken != "" {
 		cr = redactToken(cr, creds.SessionToken)
