@@ -1,7 +1,6 @@
 package signer
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
 	"hash"
@@ -277,8 +276,7 @@ type signing struct {
 	date    []byte                // X-Amz-Date
 	creq    []byte                // buildCanonicalRequest
 	sts     []byte                // buildStringToSign
-	mac     hash.Hash             // buildSignature: HMAC-SHA256 under macKey
-	macKey  *derivedKey
+	mac     signatureMAC          // buildSignature
 }
 
 var signingPool = sync.Pool{New: func() any {
@@ -551,16 +549,14 @@ func (sg *signing) buildStringToSign(date []byte, region, service string, creq [
 
 // buildSignature computes the signature of sts, HMAC-SHA256 under the
 // signing key, through crypto/hmac (the FIPS 140 module's HMAC when
-// GODEBUG=fips140=on). A signing keeps its HMAC for the next signing with
-// the same key, whose pad states crypto/hmac restores on Reset.
+// GODEBUG=fips140=on), kept from the signing's last use of the key and
+// resumed after the first block when that is the last one's (signatureMAC).
 func (sg *signing) buildSignature(key *derivedKey, sts []byte) (sig [sha256.Size]byte) {
-	if sg.macKey != key {
-		sg.mac, sg.macKey = hmac.New(sha256.New, key.key[:]), key
-	} else {
-		sg.mac.Reset()
+	m := &sg.mac
+	if m.key != key {
+		m.reset(key)
 	}
-	sg.mac.Write(sts)
-	sg.buf = sg.mac.Sum(sg.buf[:0])
+	sg.buf = m.sum(sts, sg.buf[:0])
 	copy(sig[:], sg.buf)
 	return sig
 }
