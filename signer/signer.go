@@ -226,7 +226,7 @@ func (s *Signer) check(req *http.Request, creds *aws.Credentials, region, servic
 	if creds.CanExpire && !creds.Expires.After(t) {
 		return newError(ErrCredentials, "the credentials expired at "+creds.Expires.UTC().Format(time.RFC3339)+"; refresh them", nil)
 	}
-	return s.memos.checkScopeOf(region, service)
+	return checkScope(region, service)
 }
 
 // checkCreds validates the access key id, secret and session token.
