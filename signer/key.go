@@ -102,6 +102,13 @@ func (c *keyCache) find(ck cacheKey) *derivedKey {
 // the result against crypto/hmac's once per process, and in FIPS 140 mode
 // (GODEBUG=fips140=on) nothing resumes: the signature goes through
 // crypto/hmac's calls alone.
+//
+// What resuming pays, in instructions (BenchmarkSignClock under callgrind,
+// GOMAXPROCS=1, GOGC=off, 100000 signings less 50000): 1,750 fewer a
+// signing all hits (30,102 against 31,852 without, 5.5%), 764 more at every
+// new second (33,114 against 32,350: the state is saved, 2.4%) and 654 more
+// when each signing changes key (cold: 45,010 against 44,356). It pays from
+// two signings a second with one key on.
 type signatureMAC struct {
 	key   *derivedKey
 	mac   hash.Hash              // crypto/hmac's, under key
