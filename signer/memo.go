@@ -13,8 +13,8 @@ import (
 // makes the value again and keeps it in place of the old one. Each memo is
 // one atomic pointer to an immutable value, so concurrent signings share
 // it without a lock and a race only costs a second making. These are all
-// of the Signer's memos; the stages reach them only through the accessors
-// below:
+// of the Signer's memos (shared with the Signers With derives); the stages
+// reach them only through the accessors below:
 //
 //	memo     key                       value                       readers                  invalidation
 //	date     the Unix second           X-Amz-Date, one string      Sign (amzDate), apply    another second
@@ -24,47 +24,46 @@ import (
 //	         whether the signer sets   X-Amz-Date's value          only the signer's own    payload-header policy
 //	         X-Amz-Content-Sha256                                  headers, without body)
 //	host     host, scheme              the host's wire form        wireForm (wireHostOf)    another host or scheme
-//	scope    region, service           (validated)                 check (checkScopeOf)     another region or service
 //	creds    access key id, token      (validated; the secret      check (checkCredsOf)     another key id or token
 //	                                   only checked non-empty)
 //	keys     secret, day, region,      the signing key             Sign (keyCache.get,      bounded: emptied when
 //	         service                                               key.go)                  full (keyCacheSize)
 //
-// What they save, measured with BenchmarkSignClock (bench/signclock_test.go),
-// cpu-ns/op, each binary's runs interleaved (8 to 10 each) on a loaded
-// 2-core machine whose noise was about +-10%:
+// What each saves is measured in instructions, which other tenants of the
+// machine do not change: BenchmarkSignClock (bench/signclock_test.go)
+// under callgrind, GOMAXPROCS=1 and GOGC=off, the count for 100000
+// signings less the count for 50000, with memoOff set to the memo's bit;
+// 30,038 instructions a signing with every memo, all hits, and 33,043 at
+// every new second (everysecond). Without:
 //
-//   - date, host, scope and creds together: 120 ns/op (6%) with every
-//     signing in the same second (1876 with them, 1996 without, p=0.17;
-//     without them all hits took 8.5% longer than before this file
-//     existed, p=0.002, against 2% with them); one by one each is within
-//     the noise (-8% to +2%). Without the date memo a new second takes one
-//     allocation fewer, X-Amz-Date going into the request's one allocation
-//     (keptRoom), and all hits no longer share X-Amz-Date's string.
-//   - headers: +4% without it (2437 against 2344 all hits), within the
-//     noise in two runs; kept as the largest single saving, so that all
-//     hits stay within 10% of the signer before the memos were gathered
-//     here.
+//   - date: 345 more all hits (1.1%); 165 fewer at every new second, which
+//     then takes one allocation fewer (X-Amz-Date goes into the request's
+//     one allocation, keptRoom) but no longer shares X-Amz-Date's string.
+//   - headers: 706 more (2.4%), all hits and every second alike.
+//   - host: 396 more (1.3%), both.
+//   - creds: 295 more (1.0%), both.
+//   - all of them: 1,824 more (6.1%), the sum of the four and a scope memo
+//     (region and service validated), which saved 92 (0.3%) and was
+//     removed: less than any time measurement here can see, for a type,
+//     an accessor and a line of this table.
 //   - keys: deriving a key is four HMACs: BenchmarkSignClock/newday, which
-//     derives one per signing, costs about twice its cold case, which finds
-//     them cached.
+//     derives one per signing, takes about twice the instructions of its
+//     cold case, which finds them cached (104,966 against 49,294,
+//     the collector on).
 //
 // memoOff turns memos off (its bits, one per memo) for measuring them
-// again: rebuild the benchmark with it set and interleave the runs.
+// again: rebuild the benchmark with it set.
 //
-// A memo of the string to sign's prefix, Authorization's prefix and the key
-// for each second was measured and removed: it saved nothing measurable
-// with all hits (+2%, noise) and cost 20% and an allocation at every new
-// second (1572 against 1962 cpu-ns/op without it, p=0.007). So was a memo
-// of the HMAC's inner state after the string to sign's first block, from
-// which each signature resumed (one SHA-256 block fewer; never in FIPS
-// mode): 1584 cpu-ns/op all hits with it, 1557 without (noise), and 22%
-// more at every new second (1614 against 1324, p<0.001).
+// The signature's HMAC resumes after the string to sign's first block
+// (signatureMAC, key.go), which is the signing's own state, not a memo.
+// A memo of the string to sign's prefix, Authorization's prefix and the
+// key for each second was measured and removed: it saved nothing
+// measurable with all hits (+2%, noise) and cost 20% and an allocation at
+// every new second (1572 against 1962 cpu-ns/op without it, p=0.007).
 type memos struct {
 	date    atomic.Pointer[dateMemo]
 	headers atomic.Pointer[headerMemo]
 	host    atomic.Pointer[hostMemo]
-	scope   atomic.Pointer[scopeMemo]
 	creds   atomic.Pointer[credsMemo]
 }
 
@@ -76,36 +75,27 @@ const (
 	offDate = 1 << iota
 	offHeaders
 	offHost
-	offScope
 	offCreds
 )
 
 type hostMemo struct{ in, scheme, out string }
 
-// wireHostOf is wireHost through the host memo.
+// wireHostOf is wireHost through the host memo. Each accessor here is
+// the hit, a few comparisons, and leaves the miss to a function of its own
+// (make...), so that the hit reads as what it is.
 func (m *memos) wireHostOf(host, scheme string) (string, error) {
 	if h := m.host.Load(); memoOff&offHost == 0 && h != nil && h.in == host && h.scheme == scheme {
 		return h.out, nil
 	}
+	return m.makeWireHost(host, scheme)
+}
+
+func (m *memos) makeWireHost(host, scheme string) (string, error) {
 	out, err := wireHost(host, scheme)
 	if err == nil && memoOff&offHost == 0 {
 		m.host.Store(&hostMemo{host, scheme, out})
 	}
 	return out, err
-}
-
-type scopeMemo struct{ region, service string }
-
-// checkScopeOf is checkScope through the scope memo.
-func (m *memos) checkScopeOf(region, service string) error {
-	if sc := m.scope.Load(); memoOff&offScope == 0 && sc != nil && sc.region == region && sc.service == service {
-		return nil
-	}
-	if err := checkScope(region, service); err != nil || memoOff&offScope != 0 {
-		return err
-	}
-	m.scope.Store(&scopeMemo{region, service})
-	return nil
 }
 
 type credsMemo struct{ akid, token string }
@@ -115,6 +105,10 @@ func (m *memos) checkCredsOf(akid, secret, token string) error {
 	if c := m.creds.Load(); memoOff&offCreds == 0 && c != nil && c.akid == akid && c.token == token && secret != "" {
 		return nil
 	}
+	return m.makeCreds(akid, secret, token)
+}
+
+func (m *memos) makeCreds(akid, secret, token string) error {
 	if err := checkCreds(akid, secret, token); err != nil || memoOff&offCreds != 0 {
 		return err
 	}
@@ -138,6 +132,11 @@ func (m *memos) amzDate(b []byte, t time.Time) ([]byte, string) {
 	if d := m.date.Load(); memoOff&offDate == 0 && d != nil && d.unix == u {
 		return append(b, d.text...), d.text
 	}
+	return m.makeDate(b, t)
+}
+
+func (m *memos) makeDate(b []byte, t time.Time) ([]byte, string) {
+	u := t.Unix()
 	start := len(b)
 	b = appendAmzDate(b, t)
 	if len(b)-start != 16 || memoOff&offDate != 0 { // years 0-9999 only
@@ -168,10 +167,14 @@ type headerMemo struct {
 // headersFor returns the header memo of a request that signs only the
 // signer's own headers (hs) with the values own, making it on a miss.
 func (m *memos) headersFor(hs *headerSet, own *ownValues) *headerMemo {
-	k := headerKey{host: own.host, payload: own.payload.constant, token: own.token, setHash: hs.setHash}
-	if hm := m.headers.Load(); hm != nil && hm.headerKey == k {
-		return hm
+	if hm := m.headers.Load(); hm != nil && hm.host == own.host && hm.payload == own.payload.constant && hm.token == own.token && hm.setHash == hs.setHash {
+		return hm // fields compared one by one: == on headerKey is a call
 	}
+	return m.makeHeaders(hs, own)
+}
+
+func (m *memos) makeHeaders(hs *headerSet, own *ownValues) *headerMemo {
+	k := headerKey{host: own.host, payload: own.payload.constant, token: own.token, setHash: hs.setHash}
 	hm := newHeaderMemo(&k, hs.list, own)
 	m.headers.Store(hm)
 	return hm

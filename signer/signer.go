@@ -1,7 +1,6 @@
 package signer
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
 	"hash"
@@ -94,8 +93,11 @@ type Signer struct {
 	// spoolBudget is Options.SpoolBudget: spooled bodies count against
 	// the process's shared spool budget.
 	spoolBudget bool
-	keys        keyCache
-	memos       memos // what the last signing made that the next may reuse (memo.go)
+	opts        Options // what New was given, for With
+	// keys and memos (memo.go) are shared by the Signers that With derives
+	// from one New.
+	keys  *keyCache
+	memos *memos // what the last signing made that the next may reuse
 
 	// Conformance-test policies, unexported: the official test suite signs
 	// every header present, adds no payload header, and resolves dot
@@ -111,11 +113,28 @@ type Signer struct {
 // in order to a zero [Options]. It returns an [*Error] of kind [ErrOption]
 // when an option is invalid. New does no I/O.
 func New(optFns ...func(*Options)) (*Signer, error) {
-	var o Options
+	return newSigner(Options{}, optFns, new(keyCache), new(memos))
+}
+
+// With returns a new Signer configured by the option functions applied in
+// order to a copy of the Options s was made with, that shares s's cache of
+// signing keys and its memos: a program that signs with Signers differing
+// only in options (transport.Transport's RoundTrip and SignRequest) derives
+// each key once and keeps one set of memos. The Signers are safe for
+// concurrent use with each other. Its errors are New's.
+func (s *Signer) With(optFns ...func(*Options)) (*Signer, error) {
+	o := s.opts
+	o.SignedHeaders = slices.Clone(o.SignedHeaders)
+	return newSigner(o, optFns, s.keys, s.memos)
+}
+
+// newSigner is New with o as the Options the functions apply to, and the
+// caches to use.
+func newSigner(o Options, optFns []func(*Options), keys *keyCache, m *memos) (*Signer, error) {
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	s := &Signer{trace: o.Trace, spoolBudget: o.SpoolBudget}
+	s := &Signer{trace: o.Trace, spoolBudget: o.SpoolBudget, opts: o, keys: keys, memos: m}
 	for _, name := range o.SignedHeaders {
 		l := strings.ToLower(strings.TrimSpace(name))
 		if l == "" || strings.ContainsAny(l, " \t\r\n:") {
@@ -155,7 +174,7 @@ func New(optFns ...func(*Options)) (*Signer, error) {
 // On error req may have been partly modified and must not be sent, but its
 // body has not been closed; the error is an [*Error].
 func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service string, t time.Time) error {
-	if err := s.check(req, creds, region, service, t); err != nil {
+	if err := s.check(req, &creds, region, service, t); err != nil {
 		return err
 	}
 	sg := signingPool.Get().(*signing)
@@ -176,22 +195,26 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	date, dateText := s.memos.amzDate(sg.date[:0], t)
 	sg.date = date
 	own := ownValues{host: w.host, date: date, dateText: dateText, payload: ph, token: creds.SessionToken}
-	creq, signed := sg.buildCanonicalRequest(&s.memos, req.Method, &w, &hs, &own)
+	creq, signed := sg.buildCanonicalRequest(s.memos, req.Method, &w, &hs, &own)
 
-	var day [8]byte
-	copy(day[:], date)
-	key := s.keys.get(creds.SecretAccessKey, day, region, service)
+	key := s.keys.get(creds.SecretAccessKey, [8]byte(date), region, service)
 	sts, scope := sg.buildStringToSign(date, region, service, creq)
 	sig := sg.buildSignature(key, sts)
 	sg.apply(req, &w, &hs, &own, authorization{akid: creds.AccessKeyID, scope: sts[scope.start:scope.end], signed: signed, sig: &sig})
 	if s.trace != nil {
-		s.trace(makeTrace(creq, sts, scope, signed, creds))
+		s.traceSigning(creq, sts, scope, signed, &creds)
 	}
 	return nil
 }
 
+// traceSigning calls the Trace option, out of Sign so that Sign's frame
+// has no room for a Trace.
+func (s *Signer) traceSigning(creq, sts []byte, scope span, signed []byte, creds *aws.Credentials) {
+	s.trace(makeTrace(creq, sts, scope, signed, creds))
+}
+
 // check validates what Sign is given, before anything is changed.
-func (s *Signer) check(req *http.Request, creds aws.Credentials, region, service string, t time.Time) error {
+func (s *Signer) check(req *http.Request, creds *aws.Credentials, region, service string, t time.Time) error {
 	if req == nil {
 		return newError(ErrRequest, "the request is nil", nil)
 	}
@@ -204,7 +227,7 @@ func (s *Signer) check(req *http.Request, creds aws.Credentials, region, service
 	if creds.CanExpire && !creds.Expires.After(t) {
 		return newError(ErrCredentials, "the credentials expired at "+creds.Expires.UTC().Format(time.RFC3339)+"; refresh them", nil)
 	}
-	return s.memos.checkScopeOf(region, service)
+	return checkScope(region, service)
 }
 
 // checkCreds validates the access key id, secret and session token.
@@ -254,8 +277,7 @@ type signing struct {
 	date    []byte                // X-Amz-Date
 	creq    []byte                // buildCanonicalRequest
 	sts     []byte                // buildStringToSign
-	mac     hash.Hash             // buildSignature: HMAC-SHA256 under macKey
-	macKey  *derivedKey
+	mac     signatureMAC          // buildSignature
 }
 
 var signingPool = sync.Pool{New: func() any {
@@ -528,16 +550,14 @@ func (sg *signing) buildStringToSign(date []byte, region, service string, creq [
 
 // buildSignature computes the signature of sts, HMAC-SHA256 under the
 // signing key, through crypto/hmac (the FIPS 140 module's HMAC when
-// GODEBUG=fips140=on). A signing keeps its HMAC for the next signing with
-// the same key, whose pad states crypto/hmac restores on Reset.
+// GODEBUG=fips140=on), kept from the signing's last use of the key and
+// resumed after the first block when that is the last one's (signatureMAC).
 func (sg *signing) buildSignature(key *derivedKey, sts []byte) (sig [sha256.Size]byte) {
-	if sg.macKey != key {
-		sg.mac, sg.macKey = hmac.New(sha256.New, key.key[:]), key
-	} else {
-		sg.mac.Reset()
+	m := &sg.mac
+	if m.key != key {
+		m.reset(key)
 	}
-	sg.mac.Write(sts)
-	sg.buf = sg.mac.Sum(sg.buf[:0])
+	sg.buf = m.sum(sts, sg.buf[:0])
 	copy(sig[:], sg.buf)
 	return sig
 }
@@ -731,7 +751,7 @@ func roomOf[B any](n int) ([]string, []byte) {
 // makeTrace describes a signing from its canonical request, string to
 // sign, credential scope (within sts) and signed-header list, without the
 // secret, the token or the signature.
-func makeTrace(creq, sts []byte, scope span, signed []byte, creds aws.Credentials) Trace {
+func makeTrace(creq, sts []byte, scope span, signed []byte, creds *aws.Credentials) Trace {
 	cr := string(creq)
 	if creds.SessionToken != "" {
 		cr = redactToken(cr, creds.SessionToken)

@@ -113,7 +113,8 @@ type Transport struct {
 	// signer signs for RoundTrip: the bodies it spools count against the
 	// spools' shared memory budget, since RoundTrip releases what they
 	// hold once sent. plain signs for SignRequest, whose caller sends the
-	// request and holds its spool: it has no share of the budget.
+	// request and holds its spool: it has no share of the budget. signer
+	// is derived from plain (Signer.With): they share keys and memos.
 	signer, plain *signer.Signer
 
 	creds   aws.CredentialsProvider
@@ -182,7 +183,8 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	if err != nil {
 		return nil, &Error{Op: "configure", Err: err}
 	}
-	s, err := signer.New(signerOptions, func(so *signer.Options) { so.SpoolBudget = true })
+	// One cache of keys and memos for both, however a program mixes them.
+	s, err := plain.With(func(so *signer.Options) { so.SpoolBudget = true })
 	if err != nil {
 		return nil, &Error{Op: "configure", Err: err}
 	}
