@@ -24,8 +24,8 @@ import (
 //	         whether the signer sets   X-Amz-Date's value          only the signer's own    payload-header policy
 //	         X-Amz-Content-Sha256                                  headers, without body)
 //	host     host, scheme              the host's wire form        wireForm (wireHostOf)    another host or scheme
-//	creds    access key id, token      (validated; the secret      check (checkCredsOf)     another key id or token
-//	                                   only checked non-empty)
+//	creds    access key id, secret,    (validated by               check (checkCredsOf)     another key id, secret
+//	         token                     internal/credcheck)                                  or token
 //	keys     secret, day, region,      the signing key             Sign (keyCache.get,      bounded: emptied when
 //	         service                                               key.go)                  full (keyCacheSize)
 //
@@ -98,11 +98,11 @@ func (m *memos) makeWireHost(host, scheme string) (string, error) {
 	return out, err
 }
 
-type credsMemo struct{ akid, token string }
+type credsMemo struct{ akid, secret, token string }
 
 // checkCredsOf is checkCreds through the credentials memo.
 func (m *memos) checkCredsOf(akid, secret, token string) error {
-	if c := m.creds.Load(); memoOff&offCreds == 0 && c != nil && c.akid == akid && c.token == token && secret != "" {
+	if c := m.creds.Load(); memoOff&offCreds == 0 && c != nil && c.akid == akid && c.secret == secret && c.token == token {
 		return nil
 	}
 	return m.makeCreds(akid, secret, token)
@@ -112,7 +112,7 @@ func (m *memos) makeCreds(akid, secret, token string) error {
 	if err := checkCreds(akid, secret, token); err != nil || memoOff&offCreds != 0 {
 		return err
 	}
-	m.creds.Store(&credsMemo{akid, token})
+	m.creds.Store(&credsMemo{akid, secret, token})
 	return nil
 }
 

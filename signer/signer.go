@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/opensearch-sigv4/sigv4/internal/credcheck"
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
 )
 
@@ -230,19 +231,12 @@ func (s *Signer) check(req *http.Request, creds *aws.Credentials, region, servic
 	return checkScope(region, service)
 }
 
-// checkCreds validates the access key id, secret and session token.
+// checkCreds refuses credentials that cannot sign, by the module's one
+// rule for them (internal/credcheck), which the credential cache applies
+// too.
 func checkCreds(akid, secret, token string) error {
-	if akid == "" {
-		return newError(ErrCredentials, "the access key id is empty; check the credential source", nil)
-	}
-	if secret == "" {
-		return newError(ErrCredentials, "the secret access key is empty; check the credential source", nil)
-	}
-	if hasCRLF(akid) || strings.IndexByte(akid, '/') >= 0 || strings.IndexByte(akid, ',') >= 0 {
-		return newError(ErrCredentials, "the access key id holds a CR, LF, '/' or ','; check the credential source", nil)
-	}
-	if hasCRLF(token) {
-		return newError(ErrCredentials, "the session token holds a CR or LF; check the credential source", nil)
+	if problem := credcheck.Problem(akid, secret, token); problem != "" {
+		return newError(ErrCredentials, "the "+problem+"; check the credential source", nil)
 	}
 	return nil
 }

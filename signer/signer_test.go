@@ -74,6 +74,12 @@ func TestSignErrors(t *testing.T) {
 	noKey.AccessKeyID, noSecret.SecretAccessKey = "", ""
 	crlfKey := testCreds
 	crlfKey.AccessKeyID = "AKID\r\nX-Injected: 1"
+	// What the credential cache refused before the signer did (one rule,
+	// internal/credcheck, since): the signer signed with these.
+	eqKey, nulToken, lfSecret := testCreds, testCreds, testCreds
+	eqKey.AccessKeyID = "AKID=x"
+	nulToken.SessionToken = "token\x00"
+	lfSecret.SecretAccessKey += "\n"
 
 	cases := []struct {
 		name    string
@@ -90,7 +96,10 @@ func TestSignErrors(t *testing.T) {
 		{"opaque not a path", opaque, testCreds, "us-east-1", "es", signer.ErrRequest, "Opaque"},
 		{"empty access key", good(), noKey, "us-east-1", "es", signer.ErrCredentials, "access key id is empty"},
 		{"empty secret", good(), noSecret, "us-east-1", "es", signer.ErrCredentials, "secret access key is empty"},
-		{"access key with CR LF", good(), crlfKey, "us-east-1", "es", signer.ErrCredentials, "access key id holds a CR"},
+		{"access key with CR LF", good(), crlfKey, "us-east-1", "es", signer.ErrCredentials, "access key id holds a space, a control character"},
+		{"access key with '='", good(), eqKey, "us-east-1", "es", signer.ErrCredentials, "access key id holds"},
+		{"token with NUL", good(), nulToken, "us-east-1", "es", signer.ErrCredentials, "session token holds a control character"},
+		{"secret with a line break", good(), lfSecret, "us-east-1", "es", signer.ErrCredentials, "secret access key holds a control character"},
 		{"expired", good(), expired, "us-east-1", "es", signer.ErrCredentials, "expired"},
 		{"expires exactly now", good(), atExpiry, "us-east-1", "es", signer.ErrCredentials, "expired"},
 		{"empty region", good(), testCreds, "", "es", signer.ErrScope, "region"},
