@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/opensearch-sigv4/sigv4/internal/credcheck"
 	"github.com/opensearch-sigv4/sigv4/internal/redact"
@@ -138,8 +139,8 @@ func newSigner(o Options, optFns []func(*Options), keys *keyCache, m *memos) (*S
 	s := &Signer{trace: o.Trace, spoolBudget: o.SpoolBudget, opts: o, keys: keys, memos: m}
 	for _, name := range o.SignedHeaders {
 		l := strings.ToLower(strings.TrimSpace(name))
-		if l == "" || strings.ContainsAny(l, " \t\r\n:") {
-			return nil, newError(ErrOption, "SignedHeaders holds "+strconv.Quote(name)+", which is not a header name", nil)
+		if !httpguts.ValidHeaderFieldName(l) {
+			return nil, newError(ErrOption, "SignedHeaders holds "+strconv.Quote(name)+", which is not a header name (letters, digits and !#$%&'*+-.^_`|~ only); remove it or correct it", nil)
 		}
 		if isNeverSigned(l) {
 			return nil, newError(ErrOption, "SignedHeaders names "+strconv.Quote(l)+", which proxies or Go's transport change in flight or which is signed anyway; remove it from SignedHeaders", nil)
