@@ -424,37 +424,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, segs []string, bo
 		if allow(w, r, get) {
 			return s.getMapping(w, segs[0])
 		}
-	case n == 2 && segs[1] == "_doc":
-		if allow(w, r, post) {
-			return s.write(w, r, segs[0], "", "index", body)
-		}
-	case n == 3 && segs[1] == "_doc":
-		switch r.Method {
-		case put, post:
-			op := "index"
-			if r.URL.Query().Get("op_type") == "create" {
-				op = "create"
-			}
-			return s.write(w, r, segs[0], segs[2], op, body)
-		case get, head:
-			return s.getDoc(w, r, segs[0], segs[2], false)
-		case del:
-			return s.deleteDoc(w, r, segs[0], segs[2])
-		default:
-			methodNotAllowed(w, r, get, head, put, post, del)
-		}
-	case n == 3 && segs[1] == "_create":
-		if allow(w, r, put, post) {
-			return s.write(w, r, segs[0], segs[2], "create", body)
-		}
-	case n == 3 && segs[1] == "_source":
-		if allow(w, r, get, head) {
-			return s.getDoc(w, r, segs[0], segs[2], true)
-		}
-	case n == 3 && segs[1] == "_update":
-		if allow(w, r, post) {
-			return s.update(w, r, segs[0], segs[2], body)
-		}
+	case n == 2 && segs[1] == "_doc", n == 3 && documentAPIs[segs[1]]:
+		return s.documentAPI(w, r, segs, body)
 	default:
 		for _, sg := range segs {
 			if openSearchAPIs[sg] {
@@ -462,6 +433,52 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, segs []string, bo
 			}
 		}
 		noHandler(w, r)
+	}
+	return nil
+}
+
+// documentAPIs are the APIs on one document: /INDEX/API/ID.
+var documentAPIs = map[string]bool{"_doc": true, "_create": true, "_source": true, "_update": true}
+
+// documentAPI serves /INDEX/_doc (POST: a new id) and /INDEX/API/ID for
+// the documentAPIs.
+func (s *Server) documentAPI(w http.ResponseWriter, r *http.Request, segs []string, body []byte) *apiError {
+	index := segs[0]
+	if len(segs) == 2 {
+		if allow(w, r, post) {
+			return s.write(w, r, index, "", "index", body)
+		}
+		return nil
+	}
+	id := segs[2]
+	switch segs[1] {
+	case "_doc":
+		switch r.Method {
+		case put, post:
+			op := "index"
+			if r.URL.Query().Get("op_type") == "create" {
+				op = "create"
+			}
+			return s.write(w, r, index, id, op, body)
+		case get, head:
+			return s.getDoc(w, r, index, id, false)
+		case del:
+			return s.deleteDoc(w, r, index, id)
+		default:
+			methodNotAllowed(w, r, get, head, put, post, del)
+		}
+	case "_create":
+		if allow(w, r, put, post) {
+			return s.write(w, r, index, id, "create", body)
+		}
+	case "_source":
+		if allow(w, r, get, head) {
+			return s.getDoc(w, r, index, id, true)
+		}
+	case "_update":
+		if allow(w, r, post) {
+			return s.update(w, r, index, id, body)
+		}
 	}
 	return nil
 }
