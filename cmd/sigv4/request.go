@@ -40,35 +40,13 @@ func (c *cli) setup(target *url.URL) int {
 		os.Setenv("AWS_PROFILE", o.profile)
 	}
 	signingHost := o.signingHost
-	var headers []string
-	for _, h := range o.headers {
-		k, v, _ := strings.Cut(h, ":")
-		if strings.EqualFold(strings.TrimSpace(k), "Host") {
-			if signingHost == "" {
-				signingHost = strings.TrimSpace(v) // as curl: send that host, and sign it
-			}
-			continue
-		}
-		headers = append(headers, h)
+	if h, ok := takeHostHeader(&o.headers); ok && signingHost == "" {
+		signingHost = h // as curl: send that host, and sign it
 	}
-	o.headers = headers
-
-	dialer := &net.Dialer{Timeout: o.connectTimeout, KeepAlive: 30 * time.Second}
-	base := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dialer.DialContext,
-		TLSHandshakeTimeout: o.connectTimeout,
-		ForceAttemptHTTP2:   true,
-	}
-	if o.insecure {
-		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-	} else if o.caCert != "" {
-		pool, err := readCAFile("--cacert", o.caCert)
-		if err != nil {
-			c.errorf("%s", err)
-			return exitUsage
-		}
-		base.TLSClientConfig = &tls.Config{RootCAs: pool}
+	base, err := c.baseTransport()
+	if err != nil {
+		c.errorf("%s", err)
+		return exitUsage
 	}
 	var rt http.RoundTripper = base
 	if o.verbose {
@@ -91,20 +69,65 @@ func (c *cli) setup(target *url.URL) int {
 		return exitUsage
 	}
 	c.tr = tr
-	c.client = &http.Client{Transport: tr, Timeout: o.maxTime}
-	c.client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !o.location {
-			return http.ErrUseLastResponse
-		}
-		if len(via) >= 50 {
-			return errors.New("stopped after 50 redirects")
-		}
-		if o.verbose {
-			fmt.Fprintf(c.stderr, "* following the redirect to %s\n", req.URL.Redacted())
-		}
-		return nil
-	}
+	c.client = &http.Client{Transport: tr, Timeout: o.maxTime, CheckRedirect: c.checkRedirect}
 	return exitOK
+}
+
+// takeHostHeader removes every -H "Host: ..." from headers and returns
+// the value of the first one.
+func takeHostHeader(headers *[]string) (host string, ok bool) {
+	var kept []string
+	for _, h := range *headers {
+		k, v, _ := strings.Cut(h, ":")
+		if strings.EqualFold(strings.TrimSpace(k), "Host") {
+			if !ok {
+				host, ok = strings.TrimSpace(v), true
+			}
+			continue
+		}
+		kept = append(kept, h)
+	}
+	*headers = kept
+	return host, ok
+}
+
+// baseTransport is the connection layer below the signing transport:
+// --connect-timeout, the proxy environment variables, and --cacert or
+// --insecure.
+func (c *cli) baseTransport() (*http.Transport, error) {
+	o := c.o
+	dialer := &net.Dialer{Timeout: o.connectTimeout, KeepAlive: 30 * time.Second}
+	base := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dialer.DialContext,
+		TLSHandshakeTimeout: o.connectTimeout,
+		ForceAttemptHTTP2:   true,
+	}
+	if o.insecure {
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	} else if o.caCert != "" {
+		pool, err := readCAFile("--cacert", o.caCert)
+		if err != nil {
+			return nil, err
+		}
+		base.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	return base, nil
+}
+
+// checkRedirect follows a redirect only with -L, at most 50 of them,
+// saying so under -v.
+func (c *cli) checkRedirect(req *http.Request, via []*http.Request) error {
+	if !c.o.location {
+		return http.ErrUseLastResponse
+	}
+	if len(via) >= 50 {
+		return errors.New("stopped after 50 redirects")
+	}
+	if c.o.verbose {
+		fmt.Fprintf(c.stderr, "* following the redirect to %s\n", req.URL.Redacted())
+	}
+	return nil
 }
 
 // request builds the request from the method, headers and data.
