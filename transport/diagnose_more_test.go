@@ -128,6 +128,9 @@ func TestDiagnoseWhatUsersHit(t *testing.T) {
 					t.Errorf("diagnosis does not say %q:\n%s", s, err)
 				}
 			}
+			if want := "sigv4/transport: " + d.Explanation(); err.Error() != want || strings.HasPrefix(d.Explanation(), "sigv4/") {
+				t.Errorf("Explanation is not Error without its prefix:\n%s\n%s", d.Explanation(), err)
+			}
 			all := err.Error() + d.Message + d.Fix + d.RoleMappingRequest
 			for _, s := range append(c.never, "SENTINEL-TOKEN") {
 				if strings.Contains(all, s) {

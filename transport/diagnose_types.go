@@ -158,10 +158,17 @@ func (d *Diagnosis) echoedSecrets() []string {
 	return d.echoed()
 }
 
-// Error explains the cause, the evidence and the fix, over several lines.
-func (d *Diagnosis) Error() string {
+// Error explains the cause, the evidence and the fix, over several lines:
+// "sigv4/transport: " and Explanation.
+func (d *Diagnosis) Error() string { return "sigv4/transport: " + d.Explanation() }
+
+// Explanation is Error without the package's prefix, for a program that
+// shows the diagnosis under its own name: the status and cause, AWS's
+// message (credentials it echoed redacted), for a signature mismatch the
+// canonical request and string to sign AWS expected beside the ones
+// signed, and the fix.
+func (d *Diagnosis) Explanation() string {
 	var b strings.Builder
-	b.WriteString("sigv4/transport: ")
 	b.WriteString(strconv.Itoa(d.StatusCode))
 	b.WriteString(" (")
 	b.WriteString(d.Cause.String())

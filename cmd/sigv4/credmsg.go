@@ -143,9 +143,9 @@ func credentialFailure(err error) (msg string, ok bool) {
 		return lead + op.ServiceID + " refused the " + op.OperationName + " call that the profile or web identity settings make (" + failure(op.Err) +
 			"). Check the role ARN and its trust policy, the web identity token file, or run aws sso login", true
 	case errors.As(err, &chain):
-		return lead + oneLine(cliMessage(chain)), true
+		return lead + oneLine(describe(chain)), true
 	}
-	return lead + oneLine(cliMessage(err)), true
+	return lead + oneLine(describe(err)), true
 }
 
 // containerFailed reports whether err is the SDK chain's failure to get

@@ -65,11 +65,11 @@ func (c *cli) failed(err error) int {
 	case code == exitConnect:
 		c.errorf("failed to connect to %s: %s (is the endpoint up, and is this the right port?)", hostOnlyPort(err), rootCause(err))
 	case code == exitTLS:
-		c.errorf("the TLS handshake failed (%s): check that the URL's scheme and port are the server's (https for a domain; a tunnel's local end speaks what the far end does)", oneLine(cliMessage(err)))
+		c.errorf("the TLS handshake failed (%s): check that the URL's scheme and port are the server's (https for a domain; a tunnel's local end speaks what the far end does)", oneLine(describe(err)))
 	case code == exitTimeout:
-		c.errorf("timed out (%s); give more time with -m/--max-time or --connect-timeout", oneLine(cliMessage(err)))
+		c.errorf("timed out (%s); give more time with -m/--max-time or --connect-timeout", oneLine(describe(err)))
 	default:
-		c.errorf("%s", oneLine(cliMessage(err)))
+		c.errorf("%s", oneLine(describe(err)))
 	}
 	return code
 }
@@ -143,6 +143,10 @@ func describe(err error) string {
 	case *url.Error:
 		return e.Op + " " + strconv.Quote(e.URL) + ": " + describe(e.Err)
 	case *transport.Error:
+		switch e.Err.(type) {
+		case *transport.ConfigError, *transport.ScopeError:
+			return describe(e.Err) // the flag says which setting: no step word
+		}
 		return e.Op + ": " + describe(e.Err)
 	case *sourceError:
 		return describe(e.err)
@@ -191,8 +195,8 @@ func describe(err error) string {
 	case *transport.Diagnosis:
 		// Its text is written for people, evidence diff included, and its
 		// fix names each option with the command's flag; only the
-		// package's prefix goes.
-		return strings.TrimPrefix(e.Error(), "sigv4/transport: ")
+		// package's prefix goes (Explanation is Error without it).
+		return e.Explanation()
 	}
 	// Errors of no library type (the transport's plain errors.New
 	// causes, the standard library's): their text, which names no option.
@@ -242,7 +246,5 @@ func providerProblem(e *credentials.ProviderError) string {
 	return msg
 }
 
-func oneLine(s string) string {
-	s = strings.TrimPrefix(s, "sigv4: ")
-	return strings.Join(strings.Fields(s), " ")
-}
+// oneLine folds a message's lines and runs of white space into one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -49,7 +49,7 @@ func TestDescribeKeepsMessages(t *testing.T) {
 		want string
 	}{
 		{&transport.Error{Op: "configure", Err: &transport.ScopeError{Option: "Region", Value: "eu-west-1", Host: "search-a-b.us-east-1.es.amazonaws.com", HostSays: "us-east-1"}},
-			"configure: --region says eu-west-1, but the host name search-a-b.us-east-1.es.amazonaws.com says us-east-1: AWS refuses a signature for any region but the domain's. Remove --region (the host name decides), or use the endpoint of the domain you mean"},
+			"--region says eu-west-1, but the host name search-a-b.us-east-1.es.amazonaws.com says us-east-1: AWS refuses a signature for any region but the domain's. Remove --region (the host name decides), or use the endpoint of the domain you mean"},
 		{&url.Error{Op: "Get", URL: "https://a/", Err: &transport.Error{Op: "check the request", Err: &transport.HostError{Host: "b:443", Redirect: true}}},
 			`Get "https://a/": check the request: a redirect to b:443 leaves the scheme or host of the request that was redirected; nothing was signed or sent for it. If that host is yours, name it with --allowed-host (an https request is never followed to http)`},
 		{&transport.HostError{Host: "b"},
@@ -64,7 +64,7 @@ func TestDescribeKeepsMessages(t *testing.T) {
 		}}}, "retrieve credentials: no credentials found; tried, in order:\n  - " + credentials.SourceEnv + ": AWS_SECRET_ACCESS_KEY is not set\n  - other: plain"},
 		{&credentials.ProviderError{Source: "s", Problem: "p", Err: errors.New("c")}, "s: p: c"},
 		{&transport.Error{Op: "configure", Err: &transport.ConfigError{Option: "AllowedHosts", Value: "a:1", Problem: "has a port"}},
-			`configure: --allowed-host "a:1" has a port`},
+			`--allowed-host "a:1" has a port`},
 		{&transport.ConfigError{Option: "Region", Problem: "is not set"}, "--region is not set"},
 		{&proxy.ConfigError{Option: proxy.UpstreamOption, Value: "x", Problem: "is not a URL"}, `UPSTREAM_URL "x" is not a URL`},
 		{&proxy.ConfigError{Option: "PublicURL", Value: "y", Problem: "is not a URL"}, `--public-url "y" is not a URL`},
@@ -101,5 +101,16 @@ func TestNoCredentialsByType(t *testing.T) {
 	other := &transport.Error{Op: "check the request", Err: transport.ErrAuthorizationSet}
 	if isNoCredentials(other) {
 		t.Errorf("isNoCredentials(%v) = true", other)
+	}
+}
+
+// TestConfigurationRefusalOnePrefix: a flag the transport refuses is told
+// once, as the command's ("sigv4: --allowed-host ..."), without the
+// library's step word ("configure:") or a second "sigv4: ".
+func TestConfigurationRefusalOnePrefix(t *testing.T) {
+	code, _, errs := toolEnv(t, testSecret, "", nil, "--allowed-host", "bad host:99", "--region", "us-east-1", "http://127.0.0.1:1/")
+	want := `sigv4: --allowed-host "bad host:99" is not a host name`
+	if code != exitUsage || !strings.HasPrefix(errs, want) || strings.Count(errs, "sigv4: ") != 1 || strings.Contains(errs, "configure") {
+		t.Errorf("exit %d, stderr %q; want exit %d and a line starting %q, one prefix, no step word", code, errs, exitUsage, want)
 	}
 }

@@ -428,11 +428,11 @@ func checkCredentials(ctx context.Context, p *proxy.Proxy, o *proxyOptions) erro
 	case err == nil:
 		return nil
 	case o.roleARN != "": // the role's provider is the source: its failure is not a want of credentials
-		return cannotRun("assuming --role-arn %s failed: %s", o.roleARN, oneLine(cliMessage(err)))
+		return cannotRun("assuming --role-arn %s failed: %s", o.roleARN, oneLine(describe(err)))
 	case isNoCredentials(err):
-		return cannotRun("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE or --profile; on EC2, ECS or EKS the instance or container role was tried and gave none (%s)", oneLine(cliMessage(err)))
+		return cannotRun("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE or --profile; on EC2, ECS or EKS the instance or container role was tried and gave none (%s)", oneLine(describe(err)))
 	}
-	return cannotRun("%s", oneLine(cliMessage(err)))
+	return cannotRun("%s", oneLine(describe(err)))
 }
 
 // serve listens on --listen and serves until ctx is done or a signal

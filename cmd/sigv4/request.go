@@ -65,7 +65,7 @@ func (c *cli) setup(target *url.URL) int {
 		}
 	})
 	if err != nil {
-		c.errorf("%s", cliMessage(err))
+		c.errorf("%s", describe(err)) // errorf says "sigv4: "
 		return exitUsage
 	}
 	c.tr = tr
