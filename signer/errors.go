@@ -1,6 +1,9 @@
 package signer
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // Kinds of signing failure. Every error returned by [Signer.Sign] is an
 // [*Error] whose kind is one of these, so callers can test for a kind with
@@ -28,6 +31,12 @@ var (
 type Error struct {
 	// Kind is one of the Err* values of this package.
 	Kind error
+	// Option, for an error of kind ErrOption, is the Options field at
+	// fault ("SignedHeaders", "SigningHost"), and Value what it was given;
+	// Problem then follows them in the message and names no option, so
+	// that a program offering the options under other names (a command's
+	// flags) can name them itself. Both are empty for other kinds.
+	Option, Value string
 	// Problem says what is wrong and what to do about it.
 	Problem string
 	// Err is the underlying cause, such as the error a body read returned;
@@ -37,7 +46,11 @@ type Error struct {
 
 // Error implements the error interface.
 func (e *Error) Error() string {
-	msg := "sigv4/signer: " + e.Kind.Error() + ": " + e.Problem
+	msg := "sigv4/signer: " + e.Kind.Error() + ": "
+	if e.Option != "" {
+		msg += e.Option + " " + strconv.Quote(e.Value) + " "
+	}
+	msg += e.Problem
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
@@ -55,4 +68,9 @@ func (e *Error) Unwrap() []error {
 
 func newError(kind error, problem string, cause error) *Error {
 	return &Error{Kind: kind, Problem: problem, Err: cause}
+}
+
+// optionError is an error of kind ErrOption about option, given value.
+func optionError(option, value, problem string) *Error {
+	return &Error{Kind: ErrOption, Option: option, Value: value, Problem: problem}
 }

@@ -135,10 +135,10 @@ func newSigner(o Options, optFns []func(*Options), keys *keyCache, m *memos) (*S
 	for _, name := range o.SignedHeaders {
 		l := strings.ToLower(strings.TrimSpace(name))
 		if !httpguts.ValidHeaderFieldName(l) {
-			return nil, newError(ErrOption, "SignedHeaders holds "+strconv.Quote(name)+", which is not a header name (letters, digits and !#$%&'*+-.^_`|~ only); remove it or correct it", nil)
+			return nil, optionError("SignedHeaders", name, "is not a header name (letters, digits and !#$%&'*+-.^_`|~ only); remove it or correct it")
 		}
 		if isNeverSigned(l) {
-			return nil, newError(ErrOption, "SignedHeaders names "+strconv.Quote(l)+", which proxies or Go's transport change in flight or which is signed anyway; remove it from SignedHeaders", nil)
+			return nil, optionError("SignedHeaders", l, "names a header that proxies or Go's transport change in flight, or that is signed anyway; remove it")
 		}
 		if !slices.Contains(s.extra, l) {
 			s.extra = append(s.extra, l)
@@ -146,7 +146,7 @@ func newSigner(o Options, optFns []func(*Options), keys *keyCache, m *memos) (*S
 	}
 	if o.SigningHost != "" {
 		if strings.ContainsAny(o.SigningHost, " \t\r\n/") {
-			return nil, newError(ErrOption, "SigningHost "+strconv.Quote(o.SigningHost)+" is not a host name (want \"name\" or \"name:port\")", nil)
+			return nil, optionError("SigningHost", o.SigningHost, `is not a host name (want "name" or "name:port")`)
 		}
 		s.host = o.SigningHost
 	}

@@ -136,8 +136,9 @@ func TestSignOptionErrors(t *testing.T) {
 		// such a header, so the name could never match one.
 		"x-bad\u200bname", "x-é", "x(y)", "x\"y", "x\x00y"} {
 		_, err := signer.New(func(o *signer.Options) { o.SignedHeaders = []string{name} })
-		if !errors.Is(err, signer.ErrOption) {
-			t.Errorf("SignedHeaders %q: err = %v, want ErrOption", name, err)
+		var se *signer.Error
+		if !errors.Is(err, signer.ErrOption) || !errors.As(err, &se) || se.Option != "SignedHeaders" || strings.Contains(se.Problem, "SignedHeaders") {
+			t.Errorf("SignedHeaders %q: err = %v, want ErrOption with Option SignedHeaders and a Problem that names no option", name, err)
 		}
 	}
 	if _, err := signer.New(func(o *signer.Options) { o.SigningHost = "bad host/" }); !errors.Is(err, signer.ErrOption) {

@@ -143,9 +143,13 @@ func describe(err error) string {
 	case *url.Error:
 		return e.Op + " " + strconv.Quote(e.URL) + ": " + describe(e.Err)
 	case *transport.Error:
-		switch e.Err.(type) {
+		switch c := e.Err.(type) {
 		case *transport.ConfigError, *transport.ScopeError:
 			return describe(e.Err) // the flag says which setting: no step word
+		case *signer.Error:
+			if c.Option != "" {
+				return describe(e.Err)
+			}
 		}
 		return e.Op + ": " + describe(e.Err)
 	case *sourceError:
@@ -169,6 +173,9 @@ func describe(err error) string {
 	case *credentials.RegionError:
 		return "no AWS region found; set --region or AWS_REGION. Looked at:\n  - " + strings.Join(e.Tried, "\n  - ")
 	case *signer.Error:
+		if e.Option != "" {
+			return optionSays(e.Option, e.Value, e.Problem)
+		}
 		msg := e.Kind.Error() + ": " + e.Problem
 		if e.Err != nil {
 			msg += ": " + describe(e.Err)

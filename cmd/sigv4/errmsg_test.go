@@ -66,6 +66,8 @@ func TestDescribeKeepsMessages(t *testing.T) {
 		{&transport.Error{Op: "configure", Err: &transport.ConfigError{Option: "AllowedHosts", Value: "a:1", Problem: "has a port"}},
 			`--allowed-host "a:1" has a port`},
 		{&transport.ConfigError{Option: "Region", Problem: "is not set"}, "--region is not set"},
+		{&transport.Error{Op: "configure", Err: &signer.Error{Kind: signer.ErrOption, Option: "SigningHost", Value: "a b", Problem: "is not a host name"}},
+			`--signing-host "a b" is not a host name`},
 		{&proxy.ConfigError{Option: proxy.UpstreamOption, Value: "x", Problem: "is not a URL"}, `UPSTREAM_URL "x" is not a URL`},
 		{&proxy.ConfigError{Option: "PublicURL", Value: "y", Problem: "is not a URL"}, `--public-url "y" is not a URL`},
 	} {
@@ -112,5 +114,16 @@ func TestConfigurationRefusalOnePrefix(t *testing.T) {
 	want := `sigv4: --allowed-host "bad host:99" is not a host name`
 	if code != exitUsage || !strings.HasPrefix(errs, want) || strings.Count(errs, "sigv4: ") != 1 || strings.Contains(errs, "configure") {
 		t.Errorf("exit %d, stderr %q; want exit %d and a line starting %q, one prefix, no step word", code, errs, exitUsage, want)
+	}
+}
+
+// TestSignerOptionRefusalNamesTheFlag: a signer option the command sets
+// (--signing-host) is refused under the flag's name, not the library's
+// option name and step ("configure: invalid signer option: SigningHost").
+func TestSignerOptionRefusalNamesTheFlag(t *testing.T) {
+	code, _, errs := toolEnv(t, testSecret, "", nil, "--signing-host", "a b", "--region", "us-east-1", "http://127.0.0.1:1/")
+	want := `sigv4: --signing-host "a b" is not a host name`
+	if code != exitUsage || !strings.HasPrefix(errs, want) || strings.Contains(errs, "SigningHost") || strings.Contains(errs, "configure") {
+		t.Errorf("exit %d, stderr %q; want exit %d and a line starting %q", code, errs, exitUsage, want)
 	}
 }
