@@ -391,7 +391,9 @@ func upstreamTLS(o *proxyOptions) (*tls.Config, error) {
 func signingFor(o *proxyOptions) (func(*transport.Options), error) {
 	signingHost := o.signingHost
 	if signingHost == "" {
-		if u, err := url.Parse(o.upstream); err == nil {
+		// Only an http(s) upstream's host: of anything else proxy.New
+		// says that the URL is wrong, which is the first thing to fix.
+		if u, err := url.Parse(o.upstream); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 			signingHost = u.Host
 		}
 	}

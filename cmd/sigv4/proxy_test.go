@@ -231,6 +231,8 @@ func TestProxyRefusesToStart(t *testing.T) {
 		{[]string{"--listen", busy.Addr().String(), "--region", testRegion, e.URL}, false, exitFailure, "cannot listen on " + busy.Addr().String()},
 		{[]string{"--listen", "127.0.0.1:0", "search-x.eu-west-1.es.amazonaws.com"}, false, exitUsage, `sigv4 proxy: UPSTREAM_URL "search-x.eu-west-1.es.amazonaws.com" is not a URL such as`},
 		{[]string{"--listen", "127.0.0.1:0", "--region", testRegion, e.URL}, true, exitFailure, "no AWS credentials found"},
+		// Not http(s): the URL is what is wrong, not its host's service.
+		{[]string{"--listen", "127.0.0.1:0", "--region", testRegion, "ftp://search.example"}, false, exitUsage, `sigv4 proxy: UPSTREAM_URL "ftp://search.example" is not a URL such as`},
 	} {
 		code, stderr := proxyRefused(t, !c.noKeys, c.args...)
 		// One prefix, the command's: never the library's, alone or after
