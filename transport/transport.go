@@ -174,24 +174,13 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	signerOptions := func(so *signer.Options) {
-		so.SignedHeaders = o.SignedHeaders
-		so.SigningHost = o.SigningHost
-		so.Trace = o.Trace
-	}
-	plain, err := signer.New(signerOptions)
-	if err != nil {
-		return nil, &Error{Op: "configure", Err: err}
-	}
-	// One cache of keys and memos for both, however a program mixes them.
-	s, err := plain.With(func(so *signer.Options) { so.SpoolBudget = true })
+	plain, budgeted, err := newSigners(o)
 	if err != nil {
 		return nil, &Error{Op: "configure", Err: err}
 	}
 	t := &Transport{
-		signer:  s,
+		signer:  budgeted,
 		plain:   plain,
-		creds:   o.Credentials,
 		base:    o.Base,
 		clock:   o.Clock,
 		region:  o.Region,
@@ -205,17 +194,7 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 	if t.clock == nil {
 		t.clock = time.Now
 	}
-	switch c := t.creds.(type) {
-	case *credentials.Cache:
-		// The caller's own cache, on its own clock, told the offset.
-		t.syncClock = c.SyncClock
-	case *aws.CredentialsCache:
-		// The caller's own cache, on its own clock; see sign.
-	case nil:
-		t.creds = credentials.NewCache(credentials.NewDefaultChain(), func(co *credentials.CacheOptions) { co.Clock = t.now })
-	default:
-		t.creds = credentials.NewCache(t.creds, func(co *credentials.CacheOptions) { co.Clock = t.now })
-	}
+	t.useCredentials(o.Credentials)
 	for _, v := range region.EnvVars {
 		if r := os.Getenv(v); r != "" {
 			t.envRegion, t.envRegionFrom = r, v
@@ -227,20 +206,66 @@ func New(optFns ...func(*Options)) (*Transport, error) {
 			return nil, err
 		}
 	}
-	for _, h := range o.AllowedHosts {
+	if err := t.allowHosts(o.AllowedHosts, o.Endpoint); err != nil {
+		return nil, &Error{Op: "configure", Err: err}
+	}
+	return t, nil
+}
+
+// newSigners makes the transport's two signers from one New, so that they
+// share one cache of keys and memos however a program mixes them: plain
+// for SignRequest, budgeted (its spools count against the process's
+// budget) for RoundTrip.
+func newSigners(o Options) (plain, budgeted *signer.Signer, err error) {
+	plain, err = signer.New(func(so *signer.Options) {
+		so.SignedHeaders = o.SignedHeaders
+		so.SigningHost = o.SigningHost
+		so.Trace = o.Trace
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	budgeted, err = plain.With(func(so *signer.Options) { so.SpoolBudget = true })
+	return plain, budgeted, err
+}
+
+// useCredentials sets the provider: the caller's own cache as it is (a
+// credentials.Cache tells the transport AWS's clock offset), any other
+// provider in a credentials.Cache on the transport's clock, and the
+// default chain, cached, when there is none.
+func (t *Transport) useCredentials(p aws.CredentialsProvider) {
+	switch c := p.(type) {
+	case *credentials.Cache:
+		// The caller's own cache, on its own clock, told the offset.
+		t.creds, t.syncClock = c, c.SyncClock
+	case *aws.CredentialsCache:
+		// The caller's own cache, on its own clock; see sign.
+		t.creds = c
+	case nil:
+		t.creds = credentials.NewCache(credentials.NewDefaultChain(), func(co *credentials.CacheOptions) { co.Clock = t.now })
+	default:
+		t.creds = credentials.NewCache(p, func(co *credentials.CacheOptions) { co.Clock = t.now })
+	}
+}
+
+// allowHosts sets the hosts the transport signs for: the AllowedHosts
+// entries, else the endpoint's host (already checked by settleScope),
+// else none (every host).
+func (t *Transport) allowHosts(hosts []string, endpoint string) error {
+	for _, h := range hosts {
 		a, err := allowedEntry(h)
 		if err != nil {
-			return nil, &Error{Op: "configure", Err: err}
+			return err
 		}
 		t.allowed = append(t.allowed, a)
 	}
-	if len(t.allowed) == 0 && o.Endpoint != "" {
-		u, _ := url.Parse(o.Endpoint) // settleScope checked it
+	if len(t.allowed) == 0 && endpoint != "" {
+		u, _ := url.Parse(endpoint) // settleScope checked it
 		if a, ok := dialName(u.Host); ok {
 			t.allowed = []string{a}
 		}
 	}
-	return t, nil
+	return nil
 }
 
 // RoundTrip signs a copy of req and sends it with the base RoundTripper.
