@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"strings"
 	"unsafe"
+
+	"github.com/opensearch-sigv4/sigv4/internal/authheader"
 )
 
 // appendCanonicalURI appends the canonical URI of a wire path: each byte
@@ -57,24 +58,14 @@ func Canonical(req *http.Request) (canonicalRequest, stringToSign string, err er
 	if req == nil || req.URL == nil {
 		return "", "", newError(ErrRequest, "the request or its URL is nil", nil)
 	}
-	authz, ok := strings.CutPrefix(req.Header.Get("Authorization"), algorithm+" ")
-	if !ok {
+	// Read leniently: only the scope and the signed headers matter here.
+	a, _ := authheader.Parse(req.Header.Get("Authorization"))
+	if a.Algorithm != authheader.Algorithm {
 		return "", "", newError(ErrRequest, "the request has no AWS4-HMAC-SHA256 Authorization header", nil)
 	}
-	var scope, signed string
-	for _, part := range strings.Split(authz, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Credential":
-			if _, sc, ok := strings.Cut(v, "/"); ok {
-				scope = sc
-			}
-		case "SignedHeaders":
-			signed = v
-		}
-	}
+	scope, signed := a.Scope(), a.SignedHeaders
 	if scope == "" || signed == "" {
-		return "", "", newError(ErrRequest, "the Authorization header lacks Credential or SignedHeaders", nil)
+		return "", "", newError(ErrRequest, "the Authorization header lacks a credential scope (Credential=KEY/DATE/REGION/SERVICE/aws4_request) or SignedHeaders", nil)
 	}
 	p, _, err := callerPath(req.URL)
 	if err != nil {
@@ -84,8 +75,7 @@ func Canonical(req *http.Request) (canonicalRequest, stringToSign string, err er
 	if host == "" {
 		host = req.URL.Host
 	}
-	parts := strings.Split(scope, "/")
-	s3 := len(parts) == 4 && parts[2] == "s3"
+	s3 := a.Service == "s3"
 	q, pairs := appendWireQuery(nil, nil, req.URL.RawQuery)
 	sortPairs(q, pairs)
 
@@ -98,7 +88,7 @@ func Canonical(req *http.Request) (canonicalRequest, stringToSign string, err er
 	b = append(b, '\n')
 	b = appendCanonicalQuery(b, q, pairs)
 	b = append(b, '\n')
-	for _, name := range strings.Split(signed, ";") {
+	for _, name := range a.Headers() {
 		b = append(b, name...)
 		b = append(b, ':')
 		if name == "host" {

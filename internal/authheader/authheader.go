@@ -101,6 +101,15 @@ func Parse(v string) (Authorization, error) {
 	return a, nil
 }
 
+// Scope returns the credential scope, date/region/service/aws4_request,
+// or "" when Credential does not have exactly five parts.
+func (a *Authorization) Scope() string {
+	if a.Service == "" {
+		return ""
+	}
+	return a.Date + "/" + a.Region + "/" + a.Service + "/" + a.Terminator
+}
+
 // Headers returns the signed header names; none when SignedHeaders is
 // empty.
 func (a *Authorization) Headers() []string {

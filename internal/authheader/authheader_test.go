@@ -95,6 +95,21 @@ func TestSignedHeaders(t *testing.T) {
 	}
 }
 
+// TestScope: the scope of a five-part Credential, else none.
+func TestScope(t *testing.T) {
+	for v, want := range map[string]string{
+		"AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es/aws4_request, SignedHeaders=host": "20261122/us-east-1/es/aws4_request",
+		"AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/es, SignedHeaders=host":              "",
+		"AWS4-HMAC-SHA256 Credential=AKID, SignedHeaders=host":                                    "",
+		"": "",
+	} {
+		a, _ := Parse(v)
+		if got := a.Scope(); got != want {
+			t.Errorf("Parse(%q).Scope() = %q, want %q", v, got, want)
+		}
+	}
+}
+
 // TestErrorText: the error says what is wrong and never quotes the value.
 func TestErrorText(t *testing.T) {
 	for v, want := range map[string]string{
