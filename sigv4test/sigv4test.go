@@ -179,22 +179,36 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 		return rej
 	}
 	key, ok := h.keys[a.AccessKeyID]
-	if !ok {
-		return &rejection{http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid."}
-	}
-	if tok := r.Header.Get("X-Amz-Security-Token"); tok != key.SessionToken {
+	if !ok || r.Header.Get("X-Amz-Security-Token") != key.SessionToken {
 		return &rejection{http.StatusForbidden, "UnrecognizedClientException", "The security token included in the request is invalid."}
 	}
 	date := r.Header.Get("X-Amz-Date")
+	if rej := h.checkDate(date, a.Date, authz[0]); rej != nil {
+		return rej
+	}
+	if rej := h.checkScope(a); rej != nil {
+		return rej
+	}
+	payloadHash, rej := h.payloadHash(r, a, body)
+	if rej != nil {
+		return rej
+	}
+	return h.checkSignature(r, a, key.SecretAccessKey, date, payloadHash)
+}
+
+// checkDate refuses an X-Amz-Date that is missing, not ISO 8601 basic
+// format, of another day than the credential scope's, or further than
+// ClockWindow from the handler's clock.
+func (h *Handler) checkDate(date, scopeDate, authz string) *rejection {
 	if date == "" {
-		return &rejection{http.StatusForbidden, "IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=" + redact.Signature(authz[0])}
+		return &rejection{http.StatusForbidden, "IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=" + redact.Signature(authz)}
 	}
 	t, err := time.Parse(amzDate, date)
 	if err != nil {
 		return &rejection{http.StatusForbidden, "IncompleteSignatureException", "Date must be in ISO-8601 'basic format'. Got '" + date + "'. See http://en.wikipedia.org/wiki/ISO_8601"}
 	}
-	if a.Date != date[:8] {
-		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" + a.Date + "' != '" + date[:8] + "', from '" + date + "'."}
+	if scopeDate != date[:8] {
+		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" + scopeDate + "' != '" + date[:8] + "', from '" + date + "'."}
 	}
 	now := h.clock().UTC()
 	if t.Before(now.Add(-ClockWindow)) {
@@ -205,6 +219,12 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Signature not yet current: " + date + " is still later than " +
 			now.Add(ClockWindow).Format(amzDate) + " (" + now.Format(amzDate) + " + 5 min.)"}
 	}
+	return nil
+}
+
+// checkScope refuses a credential scope of another region or service, and
+// a signature that does not sign host.
+func (h *Handler) checkScope(a authheader.Authorization) *rejection {
 	if a.Region != h.region {
 		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Credential should be scoped to a valid region. "}
 	}
@@ -214,26 +234,40 @@ func (h *Handler) verify(r *http.Request, body []byte) *rejection {
 	if !a.Signs("host") {
 		return &rejection{http.StatusForbidden, "InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."}
 	}
+	return nil
+}
+
+// payloadHash returns the payload hash the signature must cover: the
+// X-Amz-Content-Sha256 header's (which must match the body, or be
+// UNSIGNED-PAYLOAD), else the body's; for aoss the header is required,
+// and signed.
+func (h *Handler) payloadHash(r *http.Request, a authheader.Authorization, body []byte) (string, *rejection) {
 	sum := sha256.Sum256(body)
 	bodyHash := hex.EncodeToString(sum[:])
 	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
 	switch {
 	case payloadHash != "" && h.service == "aoss" && !a.Signs("x-amz-content-sha256"):
 		// OpenSearch Serverless's words for it.
-		return &rejection{http.StatusBadRequest, "ValidationException", "x-amz-content-sha256 header must be signed in SigV4"}
+		return "", &rejection{http.StatusBadRequest, "ValidationException", "x-amz-content-sha256 header must be signed in SigV4"}
 	case payloadHash == "" && h.service == "aoss":
-		return &rejection{http.StatusForbidden, "InvalidSignatureException", "Missing required header x-amz-content-sha256: OpenSearch Serverless requires it, signed."}
+		return "", &rejection{http.StatusForbidden, "InvalidSignatureException", "Missing required header x-amz-content-sha256: OpenSearch Serverless requires it, signed."}
 	case payloadHash == "":
-		payloadHash = bodyHash
+		return bodyHash, nil
 	case payloadHash != bodyHash && payloadHash != "UNSIGNED-PAYLOAD":
-		return &rejection{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."}
+		return "", &rejection{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."}
 	}
+	return payloadHash, nil
+}
 
+// checkSignature computes the signature from the request as received and
+// refuses one that differs, with the canonical request and string to sign
+// it expected, as AWS does.
+func (h *Handler) checkSignature(r *http.Request, a authheader.Authorization, secret, date, payloadHash string) *rejection {
 	creq := canonicalRequest(r, a.Headers(), payloadHash, h.service == "s3")
 	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
 	creqSum := sha256.Sum256([]byte(creq))
 	sts := "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + hex.EncodeToString(creqSum[:])
-	k := hmacSHA256([]byte("AWS4"+key.SecretAccessKey), a.Date)
+	k := hmacSHA256([]byte("AWS4"+secret), a.Date)
 	k = hmacSHA256(k, a.Region)
 	k = hmacSHA256(k, a.Service)
 	k = hmacSHA256(k, "aws4_request")
