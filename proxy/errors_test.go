@@ -25,6 +25,10 @@ func TestNewRefusalsTyped(t *testing.T) {
 		{"https://admin:hunter2pw@search-a-b.eu-west-1.es.amazonaws.com", nil, proxy.UpstreamOption},
 		{"https://search-a-b.eu-west-1.es.amazonaws.com", func(o *proxy.Options) { o.PublicURL = "https://u:hunter2pw@proxy:9200" }, "PublicURL"},
 		{"https://search-a-b.eu-west-1.es.amazonaws.com", func(o *proxy.Options) { o.PublicURL = "proxy:9200" }, "PublicURL"},
+		// A presigned URL pasted as the upstream: its query holds a token
+		// and a signature, which the refusal must not show either.
+		{"https://search-a-b.eu-west-1.es.amazonaws.com/?X-Amz-Security-Token=hunter2pw&X-Amz-Signature=hunter2pw", nil, proxy.UpstreamOption},
+		{"https://search-a-b.eu-west-1.es.amazonaws.com/%zz?X-Amz-Security-Token=hunter2pw", nil, proxy.UpstreamOption},
 	} {
 		var opts []func(*proxy.Options)
 		if c.opt != nil {

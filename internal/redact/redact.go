@@ -75,19 +75,32 @@ func URL(raw string) string {
 	return u.String()
 }
 
-// Password returns raw with the password of its user information hidden:
-// a URL that has one comes back as url.URL.Redacted writes it (the
-// password "xxxxx"); one that has none comes back as written. Text that
-// does not parse as a URL has what lies between "://" and the last '@' of
-// its authority replaced by "xxxxx", the user name with the password. The
-// path and query stay, for a message that says what is wrong with them;
-// use URL for an address whose query may hold a token.
+// Password returns raw with what of it may be a credential hidden, and
+// the rest as written, for a message that says what is wrong with a URL:
+// the password of its user information (url.URL.Redacted's "xxxxx") and
+// the value of every query parameter (a presigned URL's token and
+// signature), each "xxxxx"; the query's keys, the host and the path stay.
+// Text that does not parse as a URL has what lies between "://" and the
+// last '@' of its authority replaced by "xxxxx", the user name with the
+// password, and its query values hidden the same way.
 func Password(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
-		if _, has := u.User.Password(); has {
+		_, pw := u.User.Password()
+		if !pw && u.RawQuery == "" {
+			return raw // nothing to hide: as written, not as re-encoded
+		}
+		u.RawQuery = queryKeys(u.RawQuery)
+		if pw {
 			return u.Redacted()
 		}
-		return raw // nothing to hide: as written, not as re-encoded
+		return u.String()
+	}
+	if q := strings.IndexByte(raw, '?'); q >= 0 {
+		end := len(raw)
+		if f := strings.IndexByte(raw[q:], '#'); f >= 0 {
+			end = q + f
+		}
+		raw = raw[:q+1] + queryKeys(raw[q+1:end]) + raw[end:]
 	}
 	i := strings.Index(raw, "://")
 	if i < 0 {
@@ -101,4 +114,18 @@ func Password(raw string) string {
 		return raw[:i+3] + "xxxxx" + raw[i+3+at:]
 	}
 	return raw
+}
+
+// queryKeys is a raw query with every parameter's value "xxxxx".
+func queryKeys(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	parts := strings.Split(rawQuery, "&")
+	for i, p := range parts {
+		if k, _, ok := strings.Cut(p, "="); ok {
+			parts[i] = k + "=xxxxx"
+		}
+	}
+	return strings.Join(parts, "&")
 }

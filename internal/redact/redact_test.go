@@ -24,16 +24,20 @@ func TestURL(t *testing.T) {
 	}
 }
 
-// TestPassword: a password never shows, in a URL that parses or not; the
-// rest of the text does, so that a message can say what is wrong with it.
+// TestPassword: a password or a query value never shows, in a URL that
+// parses or not; the rest of the text does, so that a message can say
+// what is wrong with it.
 func TestPassword(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://admin:s3cret@search.example/path?q=1": "https://admin:xxxxx@search.example/path?q=1",
-		"https://admin@search.example":                 "https://admin@search.example",
-		"http://u:s3cret@[::1%zone/x":                  "http://xxxxx@[::1%zone/x",
-		"http://u:p@ss:s3cret@[::1%zone":               "http://xxxxx@[::1%zone",
-		"http://[::1%zone/a@b":                         "http://[::1%zone/a@b",
-		"not a url":                                    "not a url",
+		"https://admin:s3cret@search.example/path?q=1":             "https://admin:xxxxx@search.example/path?q=xxxxx",
+		"https://search.example/?X-Amz-Security-Token=s3cret&v&a=": "https://search.example/?X-Amz-Security-Token=xxxxx&v&a=xxxxx",
+		"https://search.example/%zz?X-Amz-Signature=s3cret#f":      "https://search.example/%zz?X-Amz-Signature=xxxxx#f",
+		"https://search.example/a b":                               "https://search.example/a b",
+		"https://admin@search.example":                             "https://admin@search.example",
+		"http://u:s3cret@[::1%zone/x":                              "http://xxxxx@[::1%zone/x",
+		"http://u:p@ss:s3cret@[::1%zone":                           "http://xxxxx@[::1%zone",
+		"http://[::1%zone/a@b":                                     "http://[::1%zone/a@b",
+		"not a url":                                                "not a url",
 	} {
 		if got := Password(in); got != want {
 			t.Errorf("Password(%q) = %q, want %q", in, got, want)
