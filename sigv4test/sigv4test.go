@@ -264,7 +264,7 @@ func (h *Handler) payloadHash(r *http.Request, a authheader.Authorization, body 
 // it expected, as AWS does.
 func (h *Handler) checkSignature(r *http.Request, a authheader.Authorization, secret, date, payloadHash string) *rejection {
 	creq := canonicalRequest(r, a.Headers(), payloadHash, h.service == "s3")
-	scope := a.Date + "/" + a.Region + "/" + a.Service + "/aws4_request"
+	scope := a.Scope() // parseAuthorization refused any other terminator
 	creqSum := sha256.Sum256([]byte(creq))
 	sts := "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + hex.EncodeToString(creqSum[:])
 	k := hmacSHA256([]byte("AWS4"+secret), a.Date)
