@@ -127,23 +127,7 @@ func TestProxyClientCertificates(t *testing.T) {
 // fix the proxy had no way to name a CA or accept the tunnel's
 // certificate.
 func TestProxyUpstreamCertificates(t *testing.T) {
-	v, err := sigv4test.NewHandler(func(o *sigv4test.Options) {
-		o.Credentials = []aws.Credentials{testCredentials()}
-		o.Region, o.Service = testRegion, "es"
-		o.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := newTestCA(t)
-	scert, skey := ca.issue(t, true)
-	pair, _ := tls.X509KeyPair(scert, skey)
-	up := httptest.NewUnstartedServer(v)
-	up.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
-	up.StartTLS()
-	defer up.Close()
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(caFile, ca.pem, 0o600)
+	up, v, caFile := tlsUpstream(t, "{}")
 	const domain = "vpc-logs-abc.ap-northeast-1.es.amazonaws.com"
 	for _, c := range []struct {
 		flags   []string
@@ -176,10 +160,28 @@ func TestProxyUpstreamCertificates(t *testing.T) {
 // TestRequestCACert: the curl-like command trusts a private CA with
 // --cacert, as curl does, and refuses the server's certificate without it.
 func TestRequestCACert(t *testing.T) {
+	up, _, caFile := tlsUpstream(t, `{"ok":1}`)
+	if code, out, errs := tool(t, testSecret, "", "--region", testRegion, "--cacert", caFile, up.URL+"/"); code != 0 || out != `{"ok":1}` {
+		t.Errorf("with --cacert: exit %d, %q %q", code, out, errs)
+	}
+	if code, _, errs := tool(t, testSecret, "", "--region", testRegion, up.URL+"/"); code == 0 || !strings.Contains(errs, "certificate") {
+		t.Errorf("without --cacert: exit %d, %q", code, errs)
+	}
+	if code, _, errs := tool(t, testSecret, "", "--region", testRegion, "--cacert", filepath.Join(t.TempDir(), "none.pem"), up.URL+"/"); code == 0 || !strings.Contains(errs, "--cacert") {
+		t.Errorf("a missing --cacert file: exit %d, %q", code, errs)
+	}
+}
+
+// tlsUpstream starts a verifying endpoint that answers body, over TLS with
+// a certificate of a test CA, and writes that CA's certificate to the file
+// it returns, beside the server and its verifier. The server is closed when
+// the test ends.
+func tlsUpstream(t *testing.T, body string) (*httptest.Server, *sigv4test.Handler, string) {
+	t.Helper()
 	v, err := sigv4test.NewHandler(func(o *sigv4test.Options) {
 		o.Credentials = []aws.Credentials{testCredentials()}
 		o.Region, o.Service = testRegion, "es"
-		o.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"ok":1}`)) })
+		o.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) })
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -190,16 +192,8 @@ func TestRequestCACert(t *testing.T) {
 	up := httptest.NewUnstartedServer(v)
 	up.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
 	up.StartTLS()
-	defer up.Close()
+	t.Cleanup(up.Close)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, ca.pem, 0o600)
-	if code, out, errs := tool(t, testSecret, "", "--region", testRegion, "--cacert", caFile, up.URL+"/"); code != 0 || out != `{"ok":1}` {
-		t.Errorf("with --cacert: exit %d, %q %q", code, out, errs)
-	}
-	if code, _, errs := tool(t, testSecret, "", "--region", testRegion, up.URL+"/"); code == 0 || !strings.Contains(errs, "certificate") {
-		t.Errorf("without --cacert: exit %d, %q", code, errs)
-	}
-	if code, _, errs := tool(t, testSecret, "", "--region", testRegion, "--cacert", filepath.Join(t.TempDir(), "none.pem"), up.URL+"/"); code == 0 || !strings.Contains(errs, "--cacert") {
-		t.Errorf("a missing --cacert file: exit %d, %q", code, errs)
-	}
+	return up, v, caFile
 }
