@@ -86,22 +86,8 @@ func TestRefused403BodyHasNoToken(t *testing.T) {
 		{"past 64 KiB", `{"message":"` + strings.Repeat("x", 64<<10-40) + token + strings.Repeat("y", 1000) + `"}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var d *transport.Diagnosis
-			tr, err := transport.New(func(o *transport.Options) {
-				o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKID", "secret", token)
-				o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-					return &http.Response{StatusCode: 403, Header: http.Header{}, Body: &oneByteReader{c.body}, Request: r}, nil
-				})
-				o.OnForbidden = func(x *transport.Diagnosis) { d = x }
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
-			res, err := tr.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, d := refusedGET(t, "https://search-d.us-east-1.es.amazonaws.com/", credentials.NewStatic("AKID", "secret", token), "us-east-1",
+				func() io.ReadCloser { return &oneByteReader{c.body} })
 			got, _ := io.ReadAll(res.Body)
 			if strings.Contains(string(got), token[:16]) || strings.Contains(string(got), escaped[:16]) || !strings.Contains(string(got), "<redacted>") {
 				t.Errorf("body handed back shows the token: %.300s", got[max(0, len(got)-300):])

@@ -146,22 +146,8 @@ func TestDiagnoseWhatUsersHit(t *testing.T) {
 // fix says where the region and service it signed for came from.
 func TestScopeRefusalNamesSources(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
-	var got *transport.Diagnosis
-	tr, err := transport.New(func(o *transport.Options) {
-		o.Credentials = credentials.NewStatic("AKIDEXAMPLE", "secret", "")
-		o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			return &http.Response{StatusCode: 403, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(fixtureScopeRegion)), Request: r}, nil
-		})
-		o.OnForbidden = func(d *transport.Diagnosis) { got = d }
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest("GET", "https://search.example.com/", nil)
-	res, err := tr.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, got := refusedGET(t, "https://search.example.com/", credentials.NewStatic("AKIDEXAMPLE", "secret", ""), "",
+		func() io.ReadCloser { return io.NopCloser(strings.NewReader(fixtureScopeRegion)) })
 	res.Body.Close()
 	if got == nil || !strings.Contains(got.Fix, "The region us-east-1 came from AWS_REGION, the service es from the default.") {
 		t.Fatalf("diagnosis: %v", got)
@@ -299,22 +285,8 @@ func TestEchoedAuthorizationRedactedFromBody(t *testing.T) {
 		{fixtureBasicEchoed, []string{"YWRtaW46U0VOVElORUwtUEFTU1dPUkQ="}},
 		{fixtureBearerEchoed, []string{"eyJraWQiOiJTRU5USU5FTC1CRUFSRVIifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}},
 	} {
-		var d *transport.Diagnosis
-		tr, err := transport.New(func(o *transport.Options) {
-			o.Region, o.Credentials = "us-east-1", credentials.NewStatic("AKIDSENTINELEXAMPLE1", "secret", "")
-			o.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-				return &http.Response{StatusCode: 403, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(c.body)), Request: r}, nil
-			})
-			o.OnForbidden = func(x *transport.Diagnosis) { d = x }
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, _ := http.NewRequest("GET", "https://search-d.us-east-1.es.amazonaws.com/", nil)
-		res, err := tr.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, d := refusedGET(t, "https://search-d.us-east-1.es.amazonaws.com/", credentials.NewStatic("AKIDSENTINELEXAMPLE1", "secret", ""), "us-east-1",
+			func() io.ReadCloser { return io.NopCloser(strings.NewReader(c.body)) })
 		got, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		want := c.body
