@@ -386,33 +386,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, segs []string, bo
 		if allow(w, r, post) {
 			return s.createPIT(w, r, segs[0])
 		}
-	case last == "_bulk" && n <= 2:
-		if allow(w, r, post, put) {
-			return s.bulk(w, r, target(segs), body)
-		}
-	case last == "_search" && n <= 2:
-		if allow(w, r, get, post) {
-			return s.searchAPI(w, r, target(segs), body)
-		}
-	case last == "_msearch" && n <= 2:
-		if allow(w, r, get, post) {
-			return s.msearch(w, r, target(segs), body)
-		}
-	case last == "_count" && n <= 2:
-		if allow(w, r, get, post) {
-			return s.count(w, r, target(segs), body)
-		}
-	case last == "_mget" && n <= 2:
-		if allow(w, r, get, post) {
-			return s.mget(w, r, target(segs), body)
+	case targetAPIs[last].serve != nil && n <= 2:
+		if api := targetAPIs[last]; allow(w, r, api.methods...) {
+			return api.serve(s, w, r, target(segs), body)
 		}
 	case last == "_delete_by_query" && n == 2:
 		if allow(w, r, post) {
 			return s.deleteByQuery(w, r, segs[0], body)
-		}
-	case last == "_refresh" && n <= 2:
-		if allow(w, r, get, post) {
-			return s.refresh(w, target(segs))
 		}
 	case n == 1 && !strings.HasPrefix(segs[0], "_"):
 		if allow(w, r, get, head, put, del) {
@@ -481,6 +461,22 @@ func (s *Server) documentAPI(w http.ResponseWriter, r *http.Request, segs []stri
 		}
 	}
 	return nil
+}
+
+// targetAPIs are the APIs served at /_api and /TARGET/_api, by name: the
+// methods each allows and what serves it.
+var targetAPIs = map[string]struct {
+	methods []string
+	serve   func(s *Server, w http.ResponseWriter, r *http.Request, target string, body []byte) *apiError
+}{
+	"_bulk":    {[]string{post, put}, (*Server).bulk},
+	"_search":  {[]string{get, post}, (*Server).searchAPI},
+	"_msearch": {[]string{get, post}, (*Server).msearch},
+	"_count":   {[]string{get, post}, (*Server).count},
+	"_mget":    {[]string{get, post}, (*Server).mget},
+	"_refresh": {[]string{get, post}, func(s *Server, w http.ResponseWriter, _ *http.Request, target string, _ []byte) *apiError {
+		return s.refresh(w, target)
+	}},
 }
 
 // target is the index part of /INDEX/_api, or "" for /_api.
