@@ -83,9 +83,7 @@ func (c *cli) do(req *http.Request) int {
 // the status.
 func (c *cli) httpError(req *http.Request, res *http.Response) int {
 	if d := c.tr.DiagnosisFor(res.Header); d != nil {
-		if !c.o.silent || c.o.showEr {
-			fmt.Fprintln(c.stderr, cliMessage(d))
-		}
+		c.errorf("%s", describe(d))
 	} else {
 		c.errorf("%s %s: the server answered %s", req.Method, req.URL.Redacted(), res.Status)
 	}
