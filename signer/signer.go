@@ -84,13 +84,9 @@ type Trace struct {
 // signing keys and is safe for concurrent use. Create one with [New] and
 // reuse it.
 type Signer struct {
-	host  string
+	opts  Options  // what New was given: Trace and SpoolBudget are read from it, With starts from it
+	host  string   // Options.SigningHost, checked
 	extra []string // lower-case names from Options.SignedHeaders
-	trace func(Trace)
-	// spoolBudget is Options.SpoolBudget: spooled bodies count against
-	// the process's shared spool budget.
-	spoolBudget bool
-	opts        Options // what New was given, for With
 	// keys and memos (memo.go) are shared by the Signers that With derives
 	// from one New.
 	keys  *keyCache
@@ -131,7 +127,7 @@ func newSigner(o Options, optFns []func(*Options), keys *keyCache, m *memos) (*S
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	s := &Signer{trace: o.Trace, spoolBudget: o.SpoolBudget, opts: o, keys: keys, memos: m}
+	s := &Signer{opts: o, keys: keys, memos: m}
 	for _, name := range o.SignedHeaders {
 		l := strings.ToLower(strings.TrimSpace(name))
 		if !httpguts.ValidHeaderFieldName(l) {
@@ -185,7 +181,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	if err != nil {
 		return err
 	}
-	ph, err := sg.hashPayload(req, hs.callerHash, s.spoolBudget) // last: it may consume the body
+	ph, err := sg.hashPayload(req, hs.callerHash, s.opts.SpoolBudget) // last: it may consume the body
 	if err != nil {
 		return err
 	}
@@ -198,7 +194,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 	sts, scope := sg.buildStringToSign(date, region, service, creq)
 	sig := sg.buildSignature(key, sts)
 	sg.apply(req, &w, &hs, &own, authorization{akid: creds.AccessKeyID, scope: sts[scope.start:scope.end], signed: signed, sig: &sig})
-	if s.trace != nil {
+	if s.opts.Trace != nil {
 		s.traceSigning(creq, sts, scope, signed, &creds)
 	}
 	return nil
@@ -207,7 +203,7 @@ func (s *Signer) Sign(req *http.Request, creds aws.Credentials, region, service 
 // traceSigning calls the Trace option, out of Sign so that Sign's frame
 // has no room for a Trace.
 func (s *Signer) traceSigning(creq, sts []byte, scope span, signed []byte, creds *aws.Credentials) {
-	s.trace(makeTrace(creq, sts, scope, signed, creds))
+	s.opts.Trace(makeTrace(creq, sts, scope, signed, creds))
 }
 
 // check validates what Sign is given, before anything is changed.

@@ -23,8 +23,8 @@ func TestWithSharesKeysAndMemos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.spoolBudget || s.spoolBudget || d.host != "search-d.example.com" || !slices.Equal(d.extra, []string{"x-extra"}) {
-		t.Fatalf("derived: budget %v (original %v), host %q, extra %q", d.spoolBudget, s.spoolBudget, d.host, d.extra)
+	if !d.opts.SpoolBudget || s.opts.SpoolBudget || d.host != "search-d.example.com" || !slices.Equal(d.extra, []string{"x-extra"}) {
+		t.Fatalf("derived: budget %v (original %v), host %q, extra %q", d.opts.SpoolBudget, s.opts.SpoolBudget, d.host, d.extra)
 	}
 	creds := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret-with"}
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
